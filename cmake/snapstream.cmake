@@ -1,0 +1,58 @@
+# Helpers shared by every folder of the tree.
+
+# snapstream_warnings(<target>): the project's warning set on its own code.
+function(snapstream_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+  if(SNAPSTREAM_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# snapstream_library(<name> DIR <dir> DEPS <targets...>)
+# A static library of every .cpp under <dir> (non-recursive; a `detail/`
+# subfolder is included). Include paths are rooted at the repository top, so
+# code includes "protocol/common/error.hpp" and the like.
+function(snapstream_library name)
+  cmake_parse_arguments(ARG "" "DIR" "DEPS" ${ARGN})
+  if(NOT ARG_DIR)
+    set(ARG_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+  endif()
+  file(GLOB sources CONFIGURE_DEPENDS ${ARG_DIR}/*.cpp ${ARG_DIR}/detail/*.cpp)
+  add_library(${name} STATIC ${sources})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  snapstream_warnings(${name})
+endfunction()
+
+# snapstream_test(<name> SOURCES <files...> LIBS <targets...> [LABELS <labels...>]
+#                 [TIMEOUT <seconds>])
+# One Boost.Test executable registered with CTest. Labels: `unit` (pure, fast,
+# also run under sanitizers), `integration` (sockets, processes, databases),
+# `interop` (needs Node.js peers from npm).
+function(snapstream_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_executable(test_${name} ${ARG_SOURCES})
+  target_link_libraries(test_${name} PRIVATE ${ARG_LIBS} Boost::unit_test_framework)
+  target_compile_definitions(test_${name} PRIVATE BOOST_TEST_DYN_LINK)
+  snapstream_warnings(test_${name})
+  add_test(NAME ${name} COMMAND test_${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "SNAPSTREAM_SOURCE_DIR=${PROJECT_SOURCE_DIR};SNAPSTREAM_BUILD_DIR=${PROJECT_BINARY_DIR}")
+endfunction()
+
+# snapstream_subdirectories(<names...>): add each subfolder that has a CMakeLists.txt.
+# Lets work on one module proceed before its siblings exist.
+macro(snapstream_subdirectories)
+  foreach(sub ${ARGN})
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${sub}/CMakeLists.txt)
+      add_subdirectory(${sub})
+    endif()
+  endforeach()
+endmacro()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every snapstream test (what CI runs, via .ci/run).
+#  1. installs the Debian dependencies (scripts/setup.sh, quick when present);
+#  2. plain optimised build with -Werror, then every CTest test (unit,
+#     integration, interop against js-libp2p and @ethereumjs/devp2p);
+#  3. an ASan + UBSan build of the unit tests, run again.
+# Exits non-zero when any build step or test fails.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+jobs="${SNAPSTREAM_JOBS:-2}"
+
+bash scripts/setup.sh
+
+echo "== plain build (build/ci) =="
+cmake -S . -B build/ci -DCMAKE_BUILD_TYPE=Release -DSNAPSTREAM_WERROR=ON >/dev/null
+cmake --build build/ci -j"$jobs"
+echo "== tests (build/ci) =="
+ctest --test-dir build/ci --output-on-failure
+
+echo "== sanitizer build (build/asan): unit tests under ASan + UBSan =="
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAPSTREAM_SANITIZE=ON \
+  -DSNAPSTREAM_WERROR=ON -DSNAPSTREAM_BUILD_BENCH=OFF >/dev/null
+mapfile -t unit_targets < <(ctest --test-dir build/asan -N -L unit | sed -n 's/^ *Test *#[0-9]*: *\(.*\)$/test_\1/p')
+cmake --build build/asan -j"$jobs" --target "${unit_targets[@]}"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/asan -L unit --output-on-failure
