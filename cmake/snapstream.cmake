@@ -25,6 +25,12 @@ function(snapstream_library name)
   snapstream_warnings(${name})
 endfunction()
 
+# Sanitizer runtime options every test runs with (set when SNAPSTREAM_SANITIZE is on).
+if(SNAPSTREAM_SANITIZE)
+  set(SNAPSTREAM_SANITIZER_ENV
+    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/ubsan.supp;ASAN_OPTIONS=detect_leaks=1:abort_on_error=1")
+endif()
+
 # snapstream_test(<name> SOURCES <files...> LIBS <targets...> [LABELS <labels...>]
 #                 [TIMEOUT <seconds>])
 # One Boost.Test executable registered with CTest. Labels: `unit` (pure, fast,
@@ -44,7 +50,7 @@ function(snapstream_test name)
   snapstream_warnings(test_${name})
   add_test(NAME ${name} COMMAND test_${name})
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "SNAPSTREAM_SOURCE_DIR=${PROJECT_SOURCE_DIR};SNAPSTREAM_BUILD_DIR=${PROJECT_BINARY_DIR}")
+    ENVIRONMENT "SNAPSTREAM_SOURCE_DIR=${PROJECT_SOURCE_DIR};SNAPSTREAM_BUILD_DIR=${PROJECT_BINARY_DIR};${SNAPSTREAM_SANITIZER_ENV}")
 endfunction()
 
 # snapstream_subdirectories(<names...>): add each subfolder that has a CMakeLists.txt.
