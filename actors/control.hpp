@@ -1,0 +1,152 @@
+#pragma once
+/// The node's control surface: the commands an operator can give a node, the
+/// status it reports, and the errors it answers with. Plain types, no CAF:
+/// the HTTP control plane renders them, the node actor implements them
+/// (`control_backend`), and tests can fake them.
+
+#include "actors/circuit_breaker.hpp"
+#include "protocol/common/error.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace snapstream::actors {
+
+/// Errors of node commands. The HTTP layer maps each to a status code.
+enum class control_errc {
+  invalid_argument = 1, ///< a malformed command (HTTP 400)
+  not_found,            ///< unknown session or snapshot (HTTP 404)
+  resume_rejected,      ///< the resume offsets are stale or out of range (HTTP 500, as the seed says)
+  peer_unreachable,     ///< the provider could not be dialled or did not answer (HTTP 502)
+  saturated,            ///< too many sessions, or a breaker is open (HTTP 503)
+  shutting_down,        ///< the node is stopping (HTTP 503)
+  internal,             ///< anything else (HTTP 500)
+};
+
+[[nodiscard]] constexpr const char* category_name(control_errc) noexcept { return "snapstream.control"; }
+[[nodiscard]] std::string_view to_string(control_errc e) noexcept;
+[[nodiscard]] inline std::error_code make_error_code(control_errc e) noexcept {
+  return make_enum_error_code(e);
+}
+
+/// Where a consumer session is in its life.
+enum class session_state { planning, syncing, verified, failed, cancelled };
+[[nodiscard]] const char* to_string(session_state s) noexcept;
+
+/// What an operator sees of one consumer session (the seed's
+/// `SnapshotStreamStatus`). Optional fields are unknown until the plan arrives.
+struct session_status {
+  std::uint64_t session = 0;
+  std::string peer;                  ///< provider peer id
+  std::string root;                  ///< hex state root; empty until the plan is known
+  std::optional<std::string> plan_id;
+  std::optional<std::uint64_t> chunk_size;
+  std::optional<std::uint64_t> total_chunks;
+  std::optional<std::uint64_t> total_updates;
+  std::optional<std::uint64_t> last_chunk_index;  ///< last durably applied chunk
+  std::optional<std::uint64_t> last_update_index; ///< last verified light-client update
+  std::optional<std::uint64_t> last_update_height;
+  bool verified = false;
+  session_state state = session_state::planning;
+  std::optional<std::string> error;
+  std::optional<std::string> error_code; ///< network, checksum, authentication, resume_mismatch, saturated, remote, local
+  std::uint64_t bytes_received = 0;      ///< chunk payload bytes applied
+  double throughput = 0;                 ///< bytes per second over the last few seconds
+  std::uint32_t retries = 0;             ///< automatic restarts so far
+
+  friend bool operator==(const session_status&, const session_status&) = default;
+};
+
+/// `POST /p2p/snapshots`: start a session, or resume one.
+struct start_command {
+  std::string peer;                        ///< provider peer id (12D3KooW...)
+  std::optional<std::uint64_t> chunk_size; ///< > 0 when given
+  struct resume_spec {
+    std::uint64_t session = 0;
+    std::optional<std::string> plan_id;
+  };
+  std::optional<resume_spec> resume;
+};
+
+/// A connected peer, for `GET /p2p/peers`.
+struct peer_info {
+  std::string peer_id;
+  std::string transport; ///< "libp2p" or "rlpx"
+  std::vector<std::string> addresses;
+  std::vector<std::string> protocols; ///< libp2p protocols, or RLPx capabilities "eth/68"
+  struct capability_offset {
+    std::string name;
+    std::uint32_t version = 0;
+    std::uint32_t offset = 0; ///< first wire message id
+    std::uint32_t length = 0; ///< message ids it occupies
+  };
+  std::vector<capability_offset> offsets; ///< RLPx only
+};
+
+/// A snapshot this node can serve.
+struct snapshot_info {
+  std::string plan_id;
+  std::uint64_t height = 0;
+  std::uint64_t page_count = 0;
+  std::uint64_t record_count = 0;
+  std::uint64_t total_bytes = 0;
+  std::uint32_t update_count = 0;
+};
+
+/// One node event (for `GET /events` and logs).
+struct node_event {
+  std::uint64_t sequence = 0; ///< strictly increasing per node
+  std::string type;           ///< SnapshotStreamFailed, HeadVerified, SessionProgress, ...
+  std::string json;           ///< the event's payload as a JSON object
+};
+
+/// Counters and gauges for `GET /metrics`.
+struct metrics_snapshot {
+  std::vector<std::pair<std::string, std::uint64_t>> sessions_by_state;
+  std::uint64_t bytes_received = 0;   ///< consumer: chunk bytes applied
+  std::uint64_t chunks_received = 0;
+  std::uint64_t bytes_served = 0;     ///< provider: chunk bytes served
+  std::uint64_t chunks_served = 0;
+  std::uint64_t verification_failures = 0;
+  std::uint64_t inbound_sessions = 0; ///< provider sessions currently open
+  std::uint64_t requests_served = 0;
+  std::uint64_t requests_refused = 0;
+  /// Consumer request latency histogram: upper bounds in seconds and
+  /// cumulative counts (Prometheus convention), plus sum and count.
+  std::vector<double> latency_bounds;
+  std::vector<std::uint64_t> latency_buckets;
+  double latency_sum = 0;
+  std::uint64_t latency_count = 0;
+  std::vector<breaker_status> breakers;
+};
+
+/// What the control plane needs from a node. Every call completes on the
+/// caller's executor; errors carry a `control_errc`.
+class control_backend {
+public:
+  virtual ~control_backend() = default;
+
+  virtual boost::asio::awaitable<result<session_status>> start_session(start_command cmd) = 0;
+  virtual boost::asio::awaitable<result<session_status>> session(std::uint64_t id) = 0;
+  virtual boost::asio::awaitable<result<std::vector<session_status>>> sessions() = 0;
+  virtual boost::asio::awaitable<result<void>> cancel_session(std::uint64_t id) = 0;
+  virtual boost::asio::awaitable<result<std::vector<breaker_status>>> breakers() = 0;
+  virtual boost::asio::awaitable<result<void>> reset_breakers() = 0;
+  virtual boost::asio::awaitable<result<std::vector<peer_info>>> peers() = 0;
+  virtual boost::asio::awaitable<result<snapshot_info>> create_snapshot() = 0;
+  /// Events with a sequence above `after`; waits up to `wait` for the first
+  /// one and completes with an empty list when none came.
+  virtual boost::asio::awaitable<result<std::vector<node_event>>>
+  events_after(std::uint64_t after, std::chrono::milliseconds wait) = 0;
+  virtual boost::asio::awaitable<result<metrics_snapshot>> metrics() = 0;
+};
+
+} // namespace snapstream::actors
+
+template <>
+struct std::is_error_code_enum<snapstream::actors::control_errc> : std::true_type {};
