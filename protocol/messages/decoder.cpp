@@ -1,0 +1,599 @@
+#include "protocol/messages/decoder.hpp"
+
+#include "protocol/messages/detail/base64_decoder.hpp"
+#include "protocol/messages/detail/json_text.hpp"
+
+#include <simdjson.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+
+namespace snapstream::messages {
+
+namespace {
+
+namespace od = simdjson::ondemand;
+using detail::quote;
+
+static_assert(decode_padding >= simdjson::SIMDJSON_PADDING);
+
+/// Inputs up to this size reuse the calling thread's parser (whose buffers then
+/// stay allocated, about 6 bytes per input byte); larger ones get a parser of
+/// their own, released after the decode.
+constexpr std::size_t reused_parser_limit = max_request_size;
+/// Unpadded inputs up to this size are copied into a reused per-thread buffer.
+constexpr std::size_t reused_copy_limit = 64 * 1024;
+
+// Every field of both directions. The order is the order in which missing
+// fields are reported.
+enum field : unsigned {
+  f_type,
+  f_session_id,
+  f_plan_id,
+  f_chunk_index,
+  f_update_index,
+  f_kind,
+  f_index,
+  f_message,
+  f_plan,
+  f_chunk,
+  f_update,
+  f_chunk_size,
+  f_min_chunk_size,
+  f_max_chunk_size,
+  f_max_concurrent_requests,
+  field_count,
+};
+
+constexpr std::array<std::string_view, field_count> field_names = {
+  "type", "session_id", "plan_id", "chunk_index", "update_index", "kind", "index", "message",
+  "plan", "chunk", "update", "chunk_size", "min_chunk_size", "max_chunk_size", "max_concurrent_requests",
+};
+
+constexpr std::uint32_t bit(field f) noexcept { return std::uint32_t{1} << f; }
+
+constexpr std::uint32_t common = bit(f_type) | bit(f_session_id);
+constexpr std::uint32_t sizes = bit(f_chunk_size) | bit(f_min_chunk_size) | bit(f_max_chunk_size);
+
+/// The fields a message type may and must carry.
+struct type_rule {
+  std::uint32_t allowed;
+  std::uint32_t required;
+};
+
+// Indexed like the body variants and `message_types`.
+constexpr std::array<std::string_view, 6> message_types = {
+  "plan", "chunk", "light_client_update", "resume", "ack", "error",
+};
+
+constexpr std::array<type_rule, 6> request_rules = {{
+  {common | sizes, common},
+  {common | bit(f_chunk_index), common | bit(f_chunk_index)},
+  {common | bit(f_update_index), common | bit(f_update_index)},
+  {common | bit(f_plan_id) | bit(f_chunk_index) | bit(f_update_index) | sizes,
+   common | bit(f_plan_id) | bit(f_chunk_index) | bit(f_update_index)},
+  {common | bit(f_kind) | bit(f_index), common | bit(f_kind) | bit(f_index)},
+  {common | bit(f_message), common | bit(f_message)},
+}};
+
+constexpr std::array<type_rule, 6> response_rules = {{
+  {common | bit(f_plan) | sizes | bit(f_max_concurrent_requests), common | bit(f_plan)},
+  {common | bit(f_chunk_index) | bit(f_chunk), common | bit(f_chunk_index) | bit(f_chunk)},
+  {common | bit(f_update_index) | bit(f_update), common | bit(f_update_index) | bit(f_update)},
+  {common | bit(f_chunk_index) | bit(f_update_index) | sizes | bit(f_max_concurrent_requests),
+   common | bit(f_chunk_index) | bit(f_update_index)},
+  {common | bit(f_kind) | bit(f_index), common | bit(f_kind) | bit(f_index)},
+  {common | bit(f_message), common | bit(f_message)},
+}};
+
+constexpr std::uint32_t union_of(const std::array<type_rule, 6>& rules) noexcept {
+  std::uint32_t all = 0;
+  for (const auto& r : rules) all |= r.allowed;
+  return all;
+}
+
+enum class direction { request, response };
+
+template <direction D>
+struct traits;
+
+template <>
+struct traits<direction::request> {
+  using message = snapshots_request;
+  static constexpr std::string_view noun = "request";
+  static constexpr const std::array<type_rule, 6>& rules = request_rules;
+};
+
+template <>
+struct traits<direction::response> {
+  using message = snapshots_response;
+  static constexpr std::string_view noun = "response";
+  static constexpr const std::array<type_rule, 6>& rules = response_rules;
+};
+
+error fail(codec_errc code, std::string message) {
+  return error{code, std::move(message)};
+}
+
+std::string named(field f) {
+  std::string s = "field '";
+  s += field_names[f];
+  s += '\'';
+  return s;
+}
+
+std::string_view describe(od::json_type t) noexcept {
+  switch (t) {
+    case od::json_type::array: return "an array";
+    case od::json_type::object: return "an object";
+    case od::json_type::number: return "a number";
+    case od::json_type::string: return "a string";
+    case od::json_type::boolean: return "a boolean";
+    case od::json_type::null: return "null";
+  }
+  return "an unknown value";
+}
+
+constexpr bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/// A raw token without the whitespace simdjson leaves after it.
+std::string_view trimmed(std::string_view token) noexcept {
+  while (!token.empty() && is_space(token.back())) token.remove_suffix(1);
+  return token;
+}
+
+error malformed_in(field f) {
+  return fail(codec_errc::not_json, named(f) + ": malformed JSON");
+}
+
+error wrong_type(field f, od::json_type t, std::string_view expected) {
+  return fail(codec_errc::wrong_type, named(f) + " is " + std::string(describe(t)) + ", expected " +
+                                        std::string(expected));
+}
+
+// ---------------------------------------------------------------------------
+// Whole-input diagnostics, run only once an input has failed, to name an offset.
+
+/// Offset of the first raw control character inside a string.
+std::optional<std::size_t> first_unescaped_control(const std::uint8_t* data, std::size_t size) noexcept {
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < size; ++i) {
+    const std::uint8_t c = data[i];
+    if (!in_string) {
+      in_string = c == '"';
+    } else if (escaped) {
+      escaped = false;
+    } else if (c == '\\') {
+      escaped = true;
+    } else if (c == '"') {
+      in_string = false;
+    } else if (c < 0x20) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Offset just past the brace closing the top-level object that starts at
+/// the first non-whitespace byte; nullopt when the input ends first.
+std::optional<std::size_t> top_level_end(const std::uint8_t* data, std::size_t size) noexcept {
+  bool in_string = false, escaped = false;
+  std::size_t depth = 0;
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = static_cast<char>(data[i]);
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0 || --depth == 0) return i + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+error stage1_error(simdjson::error_code e, const std::uint8_t* data, std::size_t size) {
+  switch (e) {
+    case simdjson::EMPTY:
+      return fail(codec_errc::not_json, "empty input");
+    case simdjson::UNCLOSED_STRING:
+      return fail(codec_errc::not_json, "unclosed string");
+    case simdjson::UTF8_ERROR:
+      if (auto at = detail::first_invalid_utf8({reinterpret_cast<const char*>(data), size}))
+        return fail(codec_errc::invalid_string, "invalid UTF-8 at offset " + std::to_string(*at));
+      return fail(codec_errc::invalid_string, "invalid UTF-8");
+    case simdjson::UNESCAPED_CHARS:
+      if (auto at = first_unescaped_control(data, size))
+        return fail(codec_errc::invalid_string,
+                    "unescaped control character in a string at offset " + std::to_string(*at));
+      return fail(codec_errc::invalid_string, "unescaped control character in a string");
+    case simdjson::MEMALLOC:
+      throw std::bad_alloc();
+    default:
+      return fail(codec_errc::not_json, std::string("not JSON: ") + simdjson::error_message(e));
+  }
+}
+
+/// The top-level object is not closed by the last structural byte: either the
+/// input ends inside it or something follows it.
+error unbalanced(const std::uint8_t* data, std::size_t size) {
+  if (auto end = top_level_end(data, size)) {
+    std::size_t at = *end;
+    while (at < size && is_space(static_cast<char>(data[at]))) ++at;
+    if (at < size) return fail(codec_errc::trailing_bytes, "trailing bytes after the object at offset " + std::to_string(at));
+  }
+  return fail(codec_errc::not_json, "input ends inside the object");
+}
+
+// ---------------------------------------------------------------------------
+// Field values.
+
+result<std::uint64_t> read_integer(od::value& v, field f) {
+  od::json_type t{};
+  if (v.type().get(t)) return malformed_in(f);
+  if (t != od::json_type::number) return wrong_type(f, t, "an unsigned integer");
+  const std::string_view token = trimmed(v.raw_json_token());
+  std::uint64_t value = 0;
+  switch (detail::parse_uint_token(token, value)) {
+    case detail::number_form::integer: return value;
+    case detail::number_form::malformed:
+      return fail(codec_errc::not_json, named(f) + " is not a valid JSON number: " + quote(token));
+    case detail::number_form::negative:
+      return fail(codec_errc::invalid_integer, named(f) + " is negative: " + quote(token));
+    case detail::number_form::fraction:
+      return fail(codec_errc::invalid_integer, named(f) + " has a fraction: " + quote(token));
+    case detail::number_form::exponent:
+      return fail(codec_errc::invalid_integer, named(f) + " has an exponent: " + quote(token));
+    case detail::number_form::too_large:
+      return fail(codec_errc::invalid_integer, named(f) + " exceeds 2^64-1: " + quote(token));
+  }
+  return malformed_in(f);
+}
+
+/// The unescaped string, a view into the parser's string buffer (valid for the
+/// rest of this decode).
+result<std::string_view> read_string(od::value& v, field f) {
+  od::json_type t{};
+  if (v.type().get(t)) return malformed_in(f);
+  if (t != od::json_type::string) return wrong_type(f, t, "a string");
+  std::string_view s;
+  if (v.get_string().get(s)) return fail(codec_errc::invalid_string, named(f) + ": invalid escape sequence");
+  return s;
+}
+
+std::string element(field f, std::size_t i) {
+  return named(f) + " element " + std::to_string(i);
+}
+
+/// One element of a byte array: a JSON integer 0-255.
+result<std::uint8_t> read_byte(od::value& v, field f, std::size_t i) {
+  const std::string_view token = trimmed(v.raw_json_token());
+  // Fast path: one to three digits, no leading zero.
+  const std::size_t n = token.size();
+  if (n >= 1 && n <= 3) {
+    const char* s = token.data();
+    unsigned value = 0;
+    bool digits = true;
+    for (std::size_t k = 0; k < n; ++k) {
+      const unsigned d = static_cast<unsigned char>(s[k]) - unsigned{'0'};
+      digits = digits && d <= 9;
+      value = value * 10 + d;
+    }
+    if (digits && (n == 1 || s[0] != '0')) {
+      if (value <= 255) return static_cast<std::uint8_t>(value);
+      return fail(codec_errc::invalid_byte, element(f, i) + " is above 255: " + quote(token));
+    }
+  }
+  od::json_type t{};
+  if (v.type().get(t)) return fail(codec_errc::not_json, element(f, i) + ": malformed JSON");
+  if (t != od::json_type::number)
+    return fail(codec_errc::invalid_byte, element(f, i) + " is " + std::string(describe(t)) + ", expected an integer 0-255");
+  std::uint64_t value = 0;
+  switch (detail::parse_uint_token(token, value)) {
+    case detail::number_form::malformed:
+      return fail(codec_errc::not_json, element(f, i) + " is not a valid JSON number: " + quote(token));
+    case detail::number_form::integer:
+      if (value <= 255) return static_cast<std::uint8_t>(value);
+      [[fallthrough]];
+    case detail::number_form::too_large:
+      return fail(codec_errc::invalid_byte, element(f, i) + " is above 255: " + quote(token));
+    default:
+      return fail(codec_errc::invalid_byte, element(f, i) + " is not an integer 0-255: " + quote(token));
+  }
+}
+
+result<shared_bytes> read_byte_array(od::value& v, field f) {
+  od::array array;
+  if (v.get_array().get(array)) return malformed_in(f);
+  std::size_t count = 0;
+  if (array.count_elements().get(count)) return malformed_in(f);
+  auto bytes = std::make_shared<byte_buffer>(count);
+  std::uint8_t* out = bytes->data();
+  std::size_t i = 0;
+  for (auto item : array) {
+    od::value value;
+    if (std::move(item).get(value)) return fail(codec_errc::not_json, element(f, i) + ": malformed JSON");
+    if (i == count) return malformed_in(f);
+    auto b = read_byte(value, f, i);
+    if (!b) return b.error();
+    out[i++] = *b;
+  }
+  if (i != count) return malformed_in(f);
+  return shared_bytes(std::move(bytes));
+}
+
+result<shared_bytes> read_base64(od::value& v, field f) {
+  // The raw token is the quoted string as sent (plus trailing whitespace).
+  // Base64 needs no escapes, so decode straight from the input; only text that
+  // fails and holds a backslash is unescaped and decoded again.
+  const std::string_view token = trimmed(v.raw_json_token());
+  if (token.size() < 2) return malformed_in(f);
+  const std::string_view raw = token.substr(1, token.size() - 2);
+  auto bytes = std::make_shared<byte_buffer>(base64_decoded_max(raw.size()));
+  auto n = detail::decode_base64(raw, bytes->data());
+  if (!n && raw.find('\\') != std::string_view::npos) {
+    std::string_view text;
+    if (v.get_string().get(text)) return fail(codec_errc::invalid_string, named(f) + ": invalid escape sequence");
+    n = detail::decode_base64(text, bytes->data()); // unescaped text is shorter: room suffices
+  }
+  if (!n) return fail(codec_errc::invalid_base64, named(f) + ": " + n.error().message());
+  bytes->resize(*n);
+  return shared_bytes(std::move(bytes));
+}
+
+result<shared_bytes> read_bytes(od::value& v, field f) {
+  od::json_type t{};
+  if (v.type().get(t)) return malformed_in(f);
+  if (t == od::json_type::string) return read_base64(v, f);
+  if (t == od::json_type::array) return read_byte_array(v, f);
+  return wrong_type(f, t, "a byte array or a base64 string");
+}
+
+// ---------------------------------------------------------------------------
+// The object.
+
+/// Collects an object's fields in any order, then builds the message.
+template <direction D>
+class field_reader {
+public:
+  using message = typename traits<D>::message;
+
+  result<void> read(std::string_view key, od::value& value) {
+    const auto f = lookup(key);
+    if (!f) return fail(codec_errc::unknown_field, "unknown field " + quote(key));
+    if (seen_ & bit(*f)) return fail(codec_errc::duplicate_field, "duplicate field '" + std::string(key) + "'");
+    if (type_ && !(rules()[*type_].allowed & bit(*f))) return foreign(*f);
+    seen_ |= bit(*f);
+    last_ = *f;
+    switch (*f) {
+      case f_type: {
+        auto s = read_string(value, f_type);
+        if (!s) return s.error();
+        std::size_t t = 0;
+        while (t < message_types.size() && message_types[t] != *s) ++t;
+        if (t == message_types.size()) return fail(codec_errc::unknown_type, "unknown type " + quote(*s));
+        type_ = t;
+        // Fields read before `type` must belong to it too.
+        const std::uint32_t stray = seen_ & ~rules()[t].allowed;
+        for (unsigned g = 0; g < field_count; ++g)
+          if (stray & bit(static_cast<field>(g))) return foreign(static_cast<field>(g));
+        return {};
+      }
+      case f_kind: {
+        auto s = read_string(value, f_kind);
+        if (!s) return s.error();
+        auto k = ack_kind_from_string(*s);
+        if (!k) return fail(codec_errc::unknown_kind, "unknown kind " + quote(*s));
+        kind_ = *k;
+        return {};
+      }
+      case f_plan_id:
+      case f_message: {
+        auto s = read_string(value, *f);
+        if (!s) return s.error();
+        (*f == f_plan_id ? plan_id_ : message_).assign(*s);
+        return {};
+      }
+      case f_plan:
+      case f_chunk:
+      case f_update: {
+        auto b = read_bytes(value, *f);
+        if (!b) return b.error();
+        bytes_[*f - f_plan] = std::move(*b);
+        return {};
+      }
+      default: {
+        auto n = read_integer(value, *f);
+        if (!n) return n.error();
+        numbers_[*f] = *n;
+        return {};
+      }
+    }
+  }
+
+  /// Where the object's structure broke, for a `not_json` message.
+  [[nodiscard]] std::string malformed_object() const {
+    if (!last_) return "malformed JSON at the start of the object";
+    return "malformed JSON after " + named(*last_);
+  }
+
+  result<message> finish() {
+    if (!type_) return fail(codec_errc::missing_field, "missing field 'type'");
+    const std::uint32_t missing = rules()[*type_].required & ~seen_;
+    for (unsigned g = 0; g < field_count; ++g) {
+      if (missing & bit(static_cast<field>(g)))
+        return fail(codec_errc::missing_field, "missing " + named(static_cast<field>(g)) + " for " + a_type());
+    }
+    return build();
+  }
+
+private:
+  static const std::array<type_rule, 6>& rules() noexcept { return traits<D>::rules; }
+
+  static std::optional<field> lookup(std::string_view key) noexcept {
+    constexpr std::uint32_t mine = union_of(traits<D>::rules);
+    for (unsigned g = 0; g < field_count; ++g)
+      if ((mine & bit(static_cast<field>(g))) && field_names[g] == key) return static_cast<field>(g);
+    return std::nullopt;
+  }
+
+  [[nodiscard]] std::string a_type() const {
+    return "a " + std::string(message_types[*type_]) + " " + std::string(traits<D>::noun);
+  }
+
+  error foreign(field f) const {
+    return fail(codec_errc::unknown_field, "unknown " + named(f) + " for " + a_type());
+  }
+
+  [[nodiscard]] std::optional<std::uint64_t> optional(field f) const noexcept {
+    if (seen_ & bit(f)) return numbers_[f];
+    return std::nullopt;
+  }
+
+  message build() {
+    message m;
+    m.session_id = numbers_[f_session_id];
+    if constexpr (D == direction::request) {
+      switch (*type_) {
+        case 0: m.body = plan_request{optional(f_chunk_size), optional(f_min_chunk_size), optional(f_max_chunk_size)}; break;
+        case 1: m.body = chunk_request{numbers_[f_chunk_index]}; break;
+        case 2: m.body = update_request{numbers_[f_update_index]}; break;
+        case 3:
+          m.body = resume_request{std::move(plan_id_), numbers_[f_chunk_index], numbers_[f_update_index],
+                                  optional(f_chunk_size), optional(f_min_chunk_size), optional(f_max_chunk_size)};
+          break;
+        case 4: m.body = ack_message{kind_, numbers_[f_index]}; break;
+        default: m.body = error_message{std::move(message_)}; break;
+      }
+    } else {
+      switch (*type_) {
+        case 0:
+          m.body = plan_response{std::move(bytes_[0]), optional(f_chunk_size), optional(f_min_chunk_size),
+                                 optional(f_max_chunk_size), optional(f_max_concurrent_requests)};
+          break;
+        case 1: m.body = chunk_response{numbers_[f_chunk_index], std::move(bytes_[1])}; break;
+        case 2: m.body = update_response{numbers_[f_update_index], std::move(bytes_[2])}; break;
+        case 3:
+          m.body = resume_response{numbers_[f_chunk_index], numbers_[f_update_index], optional(f_chunk_size),
+                                   optional(f_min_chunk_size), optional(f_max_chunk_size),
+                                   optional(f_max_concurrent_requests)};
+          break;
+        case 4: m.body = ack_message{kind_, numbers_[f_index]}; break;
+        default: m.body = error_message{std::move(message_)}; break;
+      }
+    }
+    return m;
+  }
+
+  std::uint32_t seen_ = 0;
+  std::optional<std::size_t> type_;
+  std::optional<field> last_;
+  std::array<std::uint64_t, field_count> numbers_{};
+  ack_kind kind_ = ack_kind::plan;
+  std::string plan_id_;
+  std::string message_;
+  std::array<shared_bytes, 3> bytes_;
+};
+
+od::parser& thread_parser() {
+  thread_local od::parser parser;
+  return parser;
+}
+
+error too_large(std::size_t size, const decode_options& options) {
+  return fail(codec_errc::too_large, "message is " + std::to_string(size) + " bytes, above the cap of " +
+                                       std::to_string(options.max_size) + " bytes");
+}
+
+/// Decodes `size` bytes at `data`, followed by `decode_padding` readable bytes.
+template <direction D>
+result<typename traits<D>::message> decode_padded(const std::uint8_t* data, std::size_t size,
+                                                  const decode_options& options) {
+  if (size > options.max_size) return too_large(size, options);
+  od::parser own; // allocates nothing unless used
+  od::parser& parser = size <= reused_parser_limit ? thread_parser() : own;
+  od::document doc;
+  if (auto e = parser.iterate(data, size, size + simdjson::SIMDJSON_PADDING).get(doc)) return stage1_error(e, data, size);
+  od::json_type top{};
+  if (doc.type().get(top)) return fail(codec_errc::not_json, "malformed JSON at the top level");
+  if (top != od::json_type::object)
+    return fail(codec_errc::not_object, "top level is " + std::string(describe(top)) + ", expected an object");
+  od::object object;
+  if (auto e = doc.get_object().get(object)) {
+    if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) return unbalanced(data, size);
+    return fail(codec_errc::not_json, "malformed JSON at the top level");
+  }
+  field_reader<D> reader;
+  for (auto item : object) {
+    od::field field;
+    if (std::move(item).get(field)) return fail(codec_errc::not_json, reader.malformed_object());
+    std::string_view key;
+    if (field.unescaped_key().get(key))
+      return fail(codec_errc::invalid_string, "invalid escape sequence in a field name");
+    if (auto r = reader.read(key, field.value()); !r) return r.error();
+  }
+  // Whitespace-only tails leave nothing to read; any token after the object is an error.
+  auto rest = doc.current_location();
+  if (!rest.error())
+    return fail(codec_errc::trailing_bytes, "trailing bytes after the object at offset " +
+                                              std::to_string(reinterpret_cast<const std::uint8_t*>(rest.value_unsafe()) - data));
+  return reader.finish();
+}
+
+/// Copies `input` into padded memory, then decodes it.
+template <direction D>
+result<typename traits<D>::message> decode_copy(bytes_view input, const decode_options& options) {
+  const std::size_t size = input.size();
+  if (size > options.max_size) return too_large(size, options);
+  if (size <= reused_copy_limit) {
+    thread_local byte_buffer scratch;
+    scratch.resize(reused_copy_limit + decode_padding);
+    if (size) std::memcpy(scratch.data(), input.data(), size);
+    return decode_padded<D>(scratch.data(), size, options);
+  }
+  std::unique_ptr<std::uint8_t[]> copy(new std::uint8_t[size + decode_padding]);
+  std::memcpy(copy.get(), input.data(), size);
+  std::memset(copy.get() + size, 0, decode_padding);
+  return decode_padded<D>(copy.get(), size, options);
+}
+
+} // namespace
+
+std::optional<padded_input> padded_input::from(const std::uint8_t* data, std::size_t size,
+                                               std::size_t readable) noexcept {
+  if (readable < size || readable - size < decode_padding) return std::nullopt;
+  return padded_input(bytes_view(data, size));
+}
+
+std::optional<padded_input> padded_input::from(const byte_buffer& buffer) noexcept {
+  return from(buffer.data(), buffer.size(), buffer.capacity());
+}
+
+void reserve_padding(byte_buffer& buffer) {
+  if (buffer.capacity() - buffer.size() < decode_padding) buffer.reserve(buffer.size() + decode_padding);
+}
+
+result<snapshots_request> decode_request(bytes_view input, const decode_options& options) {
+  return decode_copy<direction::request>(input, options);
+}
+
+result<snapshots_request> decode_request(padded_input input, const decode_options& options) {
+  return decode_padded<direction::request>(input.bytes().data(), input.bytes().size(), options);
+}
+
+result<snapshots_response> decode_response(bytes_view input, const decode_options& options) {
+  return decode_copy<direction::response>(input, options);
+}
+
+result<snapshots_response> decode_response(padded_input input, const decode_options& options) {
+  return decode_padded<direction::response>(input.bytes().data(), input.bytes().size(), options);
+}
+
+} // namespace snapstream::messages

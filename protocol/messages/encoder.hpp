@@ -1,0 +1,37 @@
+#pragma once
+/// Writes `/rpp/snapshots/1.x` messages as compact JSON (docs/protocol.md 2.3),
+/// straight into a byte buffer: no DOM, one exact-size growth of the output,
+/// byte fields encoded in place. Thread-safe (no shared state).
+
+#include "protocol/messages/messages.hpp"
+#include "protocol/messages/wire.hpp"
+
+namespace snapstream::messages {
+
+/// Exact number of bytes `encode(request, encoding, out)` appends.
+[[nodiscard]] std::size_t encoded_size(const snapshots_request& request, byte_encoding encoding) noexcept;
+/// Exact number of bytes `encode(response, encoding, out)` appends (one pass
+/// over a byte field's bytes for the array encoding, O(1) for base64).
+[[nodiscard]] std::size_t encoded_size(const snapshots_response& response, byte_encoding encoding) noexcept;
+
+/// Appends the JSON text of `request` to `out`: `type`, `session_id`, then the
+/// body's fields in the order of docs/protocol.md 2.1, no whitespace. Requests
+/// carry no byte field, so `encoding` does not change the output. Strings are
+/// escaped and invalid UTF-8 in them is replaced by U+FFFD (so the output is
+/// always valid JSON). Throws only `std::bad_alloc`.
+void encode(const snapshots_request& request, byte_encoding encoding, byte_buffer& out);
+
+/// Appends the JSON text of `response` to `out`, its byte field in `encoding`
+/// (written in place, after one exact-size growth of `out`). Throws only `std::bad_alloc`.
+void encode(const snapshots_response& response, byte_encoding encoding, byte_buffer& out);
+
+/// Upper bound, bytes, of an encoded `chunk` response carrying `payload` chunk
+/// bytes in `encoding`, for any session id and chunk index. Saturates at SIZE_MAX.
+[[nodiscard]] std::size_t max_chunk_response_size(std::size_t payload, byte_encoding encoding) noexcept;
+
+/// The largest payload, bytes, whose `max_chunk_response_size` is at most
+/// `response_cap`; 0 when not even one byte fits. A provider clamps chunk
+/// sizes to this (then rounds down to whole pages).
+[[nodiscard]] std::size_t max_chunk_payload(std::size_t response_cap, byte_encoding encoding) noexcept;
+
+} // namespace snapstream::messages
