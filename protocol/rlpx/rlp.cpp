@@ -93,6 +93,16 @@ result<rlp_reader> rlp_reader::from_list(bytes_view in, std::string_view what) {
   return rlp_reader(item->payload);
 }
 
+std::size_t rlp_reader::count() const {
+  std::size_t n = 0;
+  for (bytes_view rest = rest_; !rest.empty(); ++n) {
+    auto item = rlp_peek(rest);
+    if (!item) break;
+    rest = rest.subspan(item->encoding.size());
+  }
+  return n;
+}
+
 result<rlp_item> rlp_reader::item(std::string_view what) {
   if (rest_.empty()) return rlp_error(rlpx_errc::rlp_truncated, what, "missing (the list has no more items)");
   auto item = rlp_peek(rest_);

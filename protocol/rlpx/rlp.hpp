@@ -54,6 +54,9 @@ public:
   [[nodiscard]] static result<rlp_reader> from_list(bytes_view in, std::string_view what);
 
   [[nodiscard]] bool at_end() const noexcept { return rest_.empty(); }
+  /// How many items remain (walks their headers; for reserving). Items whose
+  /// header does not parse end the count; reading them reports the error.
+  [[nodiscard]] std::size_t count() const;
   [[nodiscard]] std::size_t remaining_bytes() const noexcept { return rest_.size(); }
 
   /// The next item, of either kind.
