@@ -1,0 +1,203 @@
+#include "storage/db.hpp"
+
+#include "protocol/common/endian.hpp"
+#include "storage/detail/db_impl.hpp"
+#include "storage/detail/snapshot_layout.hpp"
+#include "storage/detail/status.hpp"
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <system_error>
+
+namespace snapstream::storage {
+
+namespace detail {
+
+db_impl::~db_impl() {
+  if (rdb == nullptr) return;
+  for (auto* h : handles) rdb->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  handles.clear();
+  rdb->Close().PermitUncheckedError();
+  delete rdb;
+}
+
+result<std::optional<std::string>> db_impl::read_owner() const {
+  std::string value;
+  const auto s = rdb->Get(rocksdb::ReadOptions(), meta, slice(owner_key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return from_status(s, "read state owner");
+  return std::optional<std::string>{std::move(value)};
+}
+
+result<bool> db_impl::state_is_empty() const {
+  std::unique_ptr<rocksdb::Iterator> it(rdb->NewIterator(rocksdb::ReadOptions(), state));
+  it->SeekToFirst();
+  if (!it->status().ok()) return from_status(it->status(), "scan state");
+  return !it->Valid();
+}
+
+namespace {
+
+rocksdb::BlockBasedTableOptions table_options(const std::shared_ptr<rocksdb::Cache>& cache, bool bloom) {
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.block_size = 16 * 1024;
+  if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.cache_index_and_filter_blocks = true;
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  return t;
+}
+
+} // namespace
+
+rocksdb::ColumnFamilyOptions state_cf_options(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  o.write_buffer_size = 64u << 20;
+  o.target_file_size_base = 64u << 20;
+  o.level_compaction_dynamic_level_bytes = true;
+  o.compression = rocksdb::kLZ4Compression;
+  o.bottommost_compression = rocksdb::kZSTD;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options(cache, true)));
+  return o;
+}
+
+rocksdb::ColumnFamilyOptions small_cf_options(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  o.write_buffer_size = 8u << 20;
+  o.compression = rocksdb::kLZ4Compression;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options(cache, false)));
+  return o;
+}
+
+} // namespace detail
+
+using detail::from_status;
+using detail::slice;
+
+db::db(std::unique_ptr<detail::db_impl> impl) noexcept : impl_(std::move(impl)) {}
+db::~db() = default;
+
+const std::filesystem::path& db::data_dir() const noexcept { return impl_->data_dir; }
+
+result<std::unique_ptr<db>> db::open(const std::filesystem::path& data_dir, const db_options& options) {
+  const auto path = data_dir / "db";
+  if (options.create_if_missing) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (!ec) std::filesystem::create_directories(detail::checkpoints_dir(data_dir), ec);
+    if (ec) return error{storage_errc::io_error, "create " + path.string() + ": " + ec.message()};
+  }
+  auto impl = std::make_unique<detail::db_impl>();
+  impl->data_dir = data_dir;
+  impl->cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = options.create_if_missing;
+  dbo.create_missing_column_families = options.create_if_missing;
+  dbo.max_background_jobs = 2;
+  dbo.bytes_per_sync = 1u << 20;
+  dbo.keep_log_file_num = 4;
+
+  const auto small = detail::small_cf_options(impl->cache);
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families{
+    {rocksdb::kDefaultColumnFamilyName, small},
+    {detail::cf_state, detail::state_cf_options(impl->cache)},
+    {detail::cf_snapshots, small},
+    {detail::cf_sessions, small},
+    {detail::cf_served, small},
+    {detail::cf_meta, small},
+  };
+  const auto s = rocksdb::DB::Open(dbo, path.string(), families, &impl->handles, &impl->rdb);
+  if (!s.ok()) {
+    impl->rdb = nullptr;
+    return from_status(s, "open " + path.string());
+  }
+  impl->state = impl->handles[1];
+  impl->snapshots = impl->handles[2];
+  impl->sessions = impl->handles[3];
+  impl->served = impl->handles[4];
+  impl->meta = impl->handles[5];
+  if (auto ok = detail::remove_orphan_checkpoints(*impl); !ok) return ok.error();
+  return std::unique_ptr<db>(new db(std::move(impl)));
+}
+
+result<void> db::put_state(bytes_view key, bytes_view value) {
+  if (auto ok = snapshot::check_record(key, value); !ok) {
+    return error{storage_errc::invalid_argument, "put state: " + ok.error().message()};
+  }
+  std::lock_guard lock(impl_->owner_mutex);
+  auto owner = impl_->read_owner();
+  if (!owner) return owner.error();
+  if (*owner && **owner != local_owner) {
+    return error{storage_errc::owner_mismatch,
+                 "put state: the state holds the records of plan " + **owner + ", local writes are refused"};
+  }
+  rocksdb::WriteBatch batch;
+  auto s = batch.Put(impl_->state, slice(key), slice(value));
+  if (s.ok() && !*owner) s = batch.Put(impl_->meta, slice(detail::owner_key), slice(local_owner));
+  if (s.ok()) s = impl_->rdb->Write(detail::db_impl::synced(), &batch);
+  return detail::check(s, "put state");
+}
+
+result<std::optional<byte_buffer>> db::get_state(bytes_view key) const {
+  rocksdb::PinnableSlice value;
+  const auto s = impl_->rdb->Get(rocksdb::ReadOptions(), impl_->state, slice(key), &value);
+  if (s.IsNotFound()) return std::optional<byte_buffer>{};
+  if (!s.ok()) return from_status(s, "get state");
+  return std::optional<byte_buffer>{to_buffer(detail::view(value))};
+}
+
+result<std::uint64_t> db::for_each_state(const std::function<bool(const snapshot::record_view&)>& visit,
+                                         bytes_view from) const {
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2u << 20;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->rdb->NewIterator(ro, impl_->state));
+  if (from.empty()) {
+    it->SeekToFirst();
+  } else {
+    it->Seek(slice(from));
+  }
+  std::uint64_t count = 0;
+  for (; it->Valid(); it->Next()) {
+    ++count;
+    if (!visit(snapshot::record_view{detail::view(it->key()), detail::view(it->value())})) break;
+  }
+  if (!it->status().ok()) return from_status(it->status(), "iterate state");
+  return count;
+}
+
+result<bool> db::state_empty() const { return impl_->state_is_empty(); }
+
+result<state_digest> db::digest_state() const {
+  sha256_hasher hasher;
+  std::uint8_t len[4];
+  auto counted = for_each_state([&](const snapshot::record_view& r) {
+    store_be32(len, static_cast<std::uint32_t>(r.key.size()));
+    hasher.update(len);
+    hasher.update(r.key);
+    store_be32(len, static_cast<std::uint32_t>(r.value.size()));
+    hasher.update(len);
+    hasher.update(r.value);
+    return true;
+  });
+  if (!counted) return counted.error();
+  return state_digest{*counted, hasher.finish()};
+}
+
+result<std::optional<std::string>> db::state_owner() const { return impl_->read_owner(); }
+
+result<void> db::clear_state() {
+  // Every writer enforces the 65536-byte key limit, so this end key is above all keys.
+  static const std::string end(snapshot::max_key_size + 1, '\xff');
+  std::lock_guard lock(impl_->owner_mutex);
+  rocksdb::WriteBatch batch;
+  auto s = batch.DeleteRange(impl_->state, rocksdb::Slice(), end);
+  if (s.ok()) s = batch.Delete(impl_->meta, slice(detail::owner_key));
+  if (s.ok()) s = impl_->rdb->Write(detail::db_impl::synced(), &batch);
+  return detail::check(s, "clear state");
+}
+
+} // namespace snapstream::storage
