@@ -1,0 +1,700 @@
+#include "net/libp2p/detail/connection.hpp"
+
+#include "net/libp2p/detail/host_core.hpp"
+#include "protocol/common/endian.hpp"
+#include "protocol/common/log.hpp"
+#include "protocol/libp2p/libp2p_errc.hpp"
+#include "protocol/libp2p/multistream.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstring>
+#include <variant>
+
+namespace snapstream::net::detail {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+/// Socket read buffer: several maximal Noise frames.
+constexpr std::size_t rx_capacity = 256 * 1024;
+constexpr std::size_t max_noise_frame = libp2p::noise_length_prefix + libp2p::noise_max_message;
+constexpr std::size_t simdjson_padding = 64;
+
+/// Appends `data`, growing geometrically and always leaving 64 spare bytes.
+void append_padded(byte_buffer& out, bytes_view data) {
+  const std::size_t need = out.size() + data.size() + simdjson_padding;
+  if (out.capacity() < need) out.reserve(std::max(need, out.capacity() * 2));
+  out.insert(out.end(), data.begin(), data.end());
+}
+
+awaitable<std::pair<boost::system::error_code, std::size_t>> read_some_until(asio::ip::tcp::socket& socket,
+                                                                             asio::mutable_buffer buffer,
+                                                                             clock::time_point deadline) {
+  asio::steady_timer timer(socket.get_executor(), deadline);
+  auto [order, ec, n, timer_ec] =
+      co_await asio::experimental::make_parallel_group(socket.async_read_some(buffer, asio::deferred),
+                                                       timer.async_wait(asio::deferred))
+          .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+  (void)timer_ec;
+  if (order[0] == 1) co_return std::pair{boost::system::error_code(asio::error::timed_out), std::size_t{0}};
+  co_return std::pair{ec, n};
+}
+
+awaitable<boost::system::error_code> write_until(asio::ip::tcp::socket& socket, asio::const_buffer buffer,
+                                                 clock::time_point deadline) {
+  asio::steady_timer timer(socket.get_executor(), deadline);
+  auto [order, ec, n, timer_ec] =
+      co_await asio::experimental::make_parallel_group(asio::async_write(socket, buffer, asio::deferred),
+                                                       timer.async_wait(asio::deferred))
+          .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+  (void)n;
+  (void)timer_ec;
+  if (order[0] == 1) co_return boost::system::error_code(asio::error::timed_out);
+  co_return ec;
+}
+
+std::string stream_name(const stream_state& st) { return "stream " + std::to_string(st.id); }
+
+bool quiet_reason(const error& e) {
+  return e.is(host_errc::stopped) || e.is(host_errc::idle_timeout) || e.is(host_errc::connection_closed);
+}
+
+} // namespace
+
+connection::connection(std::shared_ptr<host_core> host, asio::ip::tcp::socket socket, bool outbound)
+  : host_(std::move(host)),
+    socket_(std::move(socket)),
+    outbound_(outbound),
+    session_(outbound, [&] {
+      libp2p::yamux_config c;
+      c.max_streams = host_->config_.max_streams_per_connection;
+      c.max_stream_window = host_->config_.max_stream_window;
+      c.max_session_window = host_->config_.max_connection_window;
+      c.max_frame = host_->config_.max_yamux_frame;
+      return c;
+    }()),
+    idle_since_(clock::now()) {
+  boost::system::error_code ec;
+  const auto ep = socket_.remote_endpoint(ec);
+  if (!ec) remote_address_ = to_multiaddr(ep);
+}
+
+connection::~connection() = default;
+
+const host_config& connection::config() const noexcept { return host_->config_; }
+
+error connection::closed_error() const {
+  if (close_reason_.code() && close_reason_.is(host_errc::stopped)) return close_reason_;
+  return make_error(host_errc::connection_closed,
+                    "connection to " + (remote_.empty() ? remote_address_.to_string() : remote_.to_string()) +
+                        " closed" + (close_reason_.code() ? ": " + close_reason_.message() : std::string()));
+}
+
+// ------------------------------------------------------------------ upgrade
+
+awaitable<result<void>> connection::read_more(clock::time_point deadline) {
+  if (rx_begin_ == rx_end_) {
+    rx_begin_ = rx_end_ = 0;
+  } else if (rx_.size() - rx_end_ < max_noise_frame) {
+    std::memmove(rx_.data(), rx_.data() + rx_begin_, rx_end_ - rx_begin_);
+    rx_end_ -= rx_begin_;
+    rx_begin_ = 0;
+  }
+  auto [ec, n] = co_await read_some_until(socket_, asio::buffer(rx_.data() + rx_end_, rx_.size() - rx_end_), deadline);
+  if (ec == asio::error::timed_out) {
+    co_return make_error(host_errc::handshake_timeout, "upgrade with " + remote_address_.to_string() + " timed out");
+  }
+  if (ec == asio::error::eof) {
+    co_return make_error(host_errc::connection_closed, "remote closed the connection during the upgrade");
+  }
+  if (ec) co_return make_error(host_errc::io_error, "read during the upgrade: " + ec.message());
+  rx_end_ += n;
+  co_return result<void>{};
+}
+
+awaitable<result<void>> connection::write_raw(bytes_view data, clock::time_point deadline) {
+  const auto ec = co_await write_until(socket_, asio::buffer(data.data(), data.size()), deadline);
+  if (ec == asio::error::timed_out) {
+    co_return make_error(host_errc::handshake_timeout, "upgrade with " + remote_address_.to_string() + " timed out");
+  }
+  if (ec) co_return make_error(host_errc::io_error, "write during the upgrade: " + ec.message());
+  co_return result<void>{};
+}
+
+awaitable<result<void>> connection::write_sealed(bytes_view plain, clock::time_point deadline) {
+  byte_buffer wire;
+  if (auto r = transport_->seal(plain, wire); !r) co_return r;
+  co_return co_await write_raw(wire, deadline);
+}
+
+result<void> connection::decrypt_available(byte_buffer& plain) {
+  for (;;) {
+    auto f = transport_->open_in_place(std::span<std::uint8_t>(rx_.data() + rx_begin_, rx_end_ - rx_begin_));
+    if (!f) return f.error();
+    if (f->consumed == 0) return {};
+    append(plain, f->plaintext);
+    rx_begin_ += f->consumed;
+  }
+}
+
+awaitable<result<void>> connection::read_plain(clock::time_point deadline) {
+  const std::size_t before = upgrade_plain_.size();
+  const std::size_t begin = rx_begin_;
+  if (auto r = decrypt_available(upgrade_plain_); !r) co_return r;
+  if (upgrade_plain_.size() > before || rx_begin_ != begin) co_return result<void>{};
+  if (auto r = co_await read_more(deadline); !r) co_return r;
+  co_return decrypt_available(upgrade_plain_);
+}
+
+awaitable<result<void>> connection::negotiate_raw(bool dialer, std::string protocol, bool encrypted,
+                                                  clock::time_point deadline) {
+  std::variant<libp2p::multistream_dialer, libp2p::multistream_listener> machine =
+      dialer ? decltype(machine)(libp2p::multistream_dialer({protocol}))
+             : decltype(machine)(libp2p::multistream_listener({protocol}));
+  byte_buffer out;
+  if (dialer) {
+    std::get<0>(machine).start(out);
+    result<void> sent;
+    if (encrypted) sent = co_await write_sealed(out, deadline);
+    else sent = co_await write_raw(out, deadline);
+    if (!sent) co_return sent;
+    out.clear();
+  }
+  for (;;) {
+    const bytes_view available = encrypted ? bytes_view(upgrade_plain_)
+                                           : bytes_view(rx_.data() + rx_begin_, rx_end_ - rx_begin_);
+    auto progress = std::visit([&](auto& m) { return m.receive(available, out); }, machine);
+    if (!progress) co_return progress.error();
+    if (encrypted) {
+      upgrade_plain_.erase(upgrade_plain_.begin(),
+                           upgrade_plain_.begin() + static_cast<std::ptrdiff_t>(progress->consumed));
+    } else {
+      rx_begin_ += progress->consumed;
+    }
+    if (!out.empty()) {
+      result<void> sent;
+      if (encrypted) sent = co_await write_sealed(out, deadline);
+      else sent = co_await write_raw(out, deadline);
+      if (!sent) co_return sent;
+      out.clear();
+    }
+    if (progress->done) co_return result<void>{};
+    result<void> more;
+    if (encrypted) more = co_await read_plain(deadline);
+    else more = co_await read_more(deadline);
+    if (!more) co_return more;
+  }
+}
+
+awaitable<result<void>> connection::secure(std::optional<libp2p::peer_id> expected, clock::time_point deadline) {
+  auto hs = outbound_ ? libp2p::noise_handshake::initiator(host_->identity_, std::move(expected))
+                      : libp2p::noise_handshake::responder(host_->identity_);
+  while (!hs.complete()) {
+    if (hs.my_turn()) {
+      byte_buffer msg;
+      if (auto r = hs.write(msg); !r) co_return r;
+      if (auto r = co_await write_raw(msg, deadline); !r) co_return r;
+      continue;
+    }
+    while (rx_end_ - rx_begin_ < libp2p::noise_length_prefix ||
+           rx_end_ - rx_begin_ < libp2p::noise_length_prefix + load_be16(rx_.data() + rx_begin_)) {
+      if (auto r = co_await read_more(deadline); !r) co_return r;
+    }
+    const std::size_t len = load_be16(rx_.data() + rx_begin_);
+    const bytes_view body(rx_.data() + rx_begin_ + libp2p::noise_length_prefix, len);
+    rx_begin_ += libp2p::noise_length_prefix + len;
+    if (auto r = hs.read(body); !r) co_return r;
+  }
+  remote_ = hs.remote_peer();
+  remote_address_.peer = remote_;
+  transport_.emplace(hs.into_transport());
+  co_return result<void>{};
+}
+
+awaitable<result<void>> connection::upgrade(std::optional<libp2p::peer_id> expected, clock::time_point deadline) {
+  rx_.resize(rx_capacity);
+  boost::system::error_code ec;
+  const auto ep = socket_.remote_endpoint(ec);
+  if (!ec) remote_address_ = to_multiaddr(ep);
+  if (auto r = co_await negotiate_raw(outbound_, std::string(libp2p::noise_protocol_id), false, deadline); !r) {
+    co_return r;
+  }
+  if (auto r = co_await secure(std::move(expected), deadline); !r) co_return r;
+  if (auto r = co_await negotiate_raw(outbound_, std::string(libp2p::yamux_protocol_id), true, deadline); !r) {
+    co_return r;
+  }
+  if (closed_) co_return closed_error();
+  upgraded_ = true;
+  connected_at_ = std::chrono::system_clock::now();
+  idle_since_ = clock::now();
+  log::info(log_component, "connection_opened",
+            {{"peer", remote_.to_string()}, {"address", remote_address_.without_peer().to_string()},
+             {"direction", outbound_ ? "outbound" : "inbound"}});
+  co_return result<void>{};
+}
+
+// ------------------------------------------------------------------ loops
+
+void connection::start() {
+  host_->spawn(read_loop(shared_from_this()), "connection_reader");
+  host_->spawn(write_loop(shared_from_this()), "connection_writer");
+}
+
+result<void> connection::process_frames() {
+  for (;;) {
+    auto f = transport_->open_in_place(std::span<std::uint8_t>(rx_.data() + rx_begin_, rx_end_ - rx_begin_));
+    if (!f) return f.error();
+    if (f->consumed == 0) return {};
+    rx_begin_ += f->consumed;
+    if (auto r = session_.receive(f->plaintext, *this); !r) return r;
+    if (closed_) return {};
+  }
+}
+
+awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  if (!self->upgrade_plain_.empty()) {
+    byte_buffer early;
+    early.swap(self->upgrade_plain_);
+    if (auto r = self->session_.receive(early, *self); !r) self->close(r.error());
+  }
+  while (!self->closed_) {
+    if (auto r = self->process_frames(); !r) {
+      self->close(r.error());
+      break;
+    }
+    if (!self->session_.output().empty()) self->wake_writer();
+    if (self->closed_) break;
+    if (self->rx_begin_ == self->rx_end_) {
+      self->rx_begin_ = self->rx_end_ = 0;
+    } else if (self->rx_.size() - self->rx_end_ < max_noise_frame) {
+      std::memmove(self->rx_.data(), self->rx_.data() + self->rx_begin_, self->rx_end_ - self->rx_begin_);
+      self->rx_end_ -= self->rx_begin_;
+      self->rx_begin_ = 0;
+    }
+    auto [ec, n] = co_await self->socket_.async_read_some(
+        asio::buffer(self->rx_.data() + self->rx_end_, self->rx_.size() - self->rx_end_),
+        asio::as_tuple(use_awaitable));
+    if (ec) {
+      if (ec == asio::error::eof) {
+        self->close(make_error(host_errc::connection_closed, "remote closed the connection"));
+      } else if (ec == asio::error::operation_aborted) {
+        self->close(self->host_->stopping_ ? self->host_->stopped_error()
+                                           : make_error(host_errc::connection_closed, "read cancelled"));
+      } else {
+        self->close(make_error(host_errc::io_error, "read: " + ec.message()));
+      }
+      break;
+    }
+    self->rx_end_ += n;
+  }
+  self->reader_done_ = true;
+}
+
+awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  const auto idle = self->config().idle_timeout;
+  for (;;) {
+    if (self->session_.output().empty()) {
+      if (self->closed_) break;
+      const auto until = self->streams_.empty() ? self->idle_since_ + idle : clock::now() + idle;
+      const wake w = co_await self->write_wake_.wait_until(until);
+      if (w == wake::cancelled) {
+        self->close(self->host_->stopped_error());
+        break;
+      }
+      if (!self->closed_ && self->streams_.empty() && self->session_.output().empty() &&
+          clock::now() >= self->idle_since_ + idle) {
+        self->close(make_error(host_errc::idle_timeout,
+                               "no stream for " + std::to_string(idle.count()) + " ms"),
+                    true);
+      }
+      continue;
+    }
+    self->plain_out_.clear();
+    self->plain_out_.swap(self->session_.output());
+    const std::size_t need = libp2p::noise_transport::sealed_size(self->plain_out_.size());
+    if (self->wire_.size() < need) self->wire_.resize(need);
+    if (auto r = self->transport_->seal_into(self->plain_out_, self->wire_.data()); !r) {
+      self->close(r.error());
+      break;
+    }
+    self->drained_.notify_all();
+    auto [ec, n] = co_await asio::async_write(self->socket_, asio::buffer(self->wire_.data(), need),
+                                              asio::as_tuple(use_awaitable));
+    (void)n;
+    if (ec) {
+      self->close(ec == asio::error::operation_aborted && self->host_->stopping_
+                      ? self->host_->stopped_error()
+                      : make_error(host_errc::io_error, "write: " + ec.message()));
+      break;
+    }
+  }
+  boost::system::error_code ignored;
+  if (self->graceful_close_) self->socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  self->socket_.close(ignored);
+  self->writer_done_ = true;
+}
+
+void connection::close(const error& reason, bool graceful) {
+  if (closed_) return;
+  auto keep = shared_from_this();
+  closed_ = true;
+  close_reason_ = reason;
+  graceful_close_ = graceful && upgraded_ && transport_.has_value();
+  if (upgraded_) {
+    const bool quiet = quiet_reason(reason);
+    (quiet ? log::info : log::warn)(log_component, "connection_closed",
+                                    {{"peer", remote_.to_string()},
+                                     {"address", remote_address_.without_peer().to_string()},
+                                     {"code", reason.code().message()},
+                                     {"reason", reason.message()}});
+  }
+  auto streams = std::move(streams_);
+  streams_.clear();
+  const error failed = closed_error();
+  for (auto& [id, st] : streams) finish(*st, failed);
+  if (graceful_close_) {
+    session_.go_away(libp2p::yamux_go_away::normal);
+  } else {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+  wake_writer();
+  drained_.notify_all();
+  host_->on_closed(this);
+}
+
+// ------------------------------------------------------------------ yamux events
+
+std::shared_ptr<stream_state> connection::find(std::uint32_t id) const {
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+void connection::forget(std::uint32_t id) {
+  if (streams_.erase(id) > 0 && streams_.empty()) {
+    idle_since_ = clock::now();
+    wake_writer(); // re-arms the idle timer
+  }
+}
+
+void connection::finish(stream_state& st, const error& reason) {
+  if (st.finished) return;
+  st.finished = true;
+  st.failure = reason;
+  st.readable.notify_all();
+  st.writable.notify_all();
+}
+
+void connection::on_stream_opened(std::uint32_t id) {
+  if (closed_) return;
+  auto st = std::make_shared<stream_state>();
+  st->id = id;
+  st->inbound = true;
+  st->remote = remote_;
+  streams_.emplace(id, st);
+  host_->on_inbound_stream(shared_from_this(), std::move(st));
+}
+
+void connection::on_data(std::uint32_t id, bytes_view data) {
+  const auto st = find(id);
+  if (!st) return;
+  if (st->collect != nullptr) {
+    if (st->collect->size() + data.size() > st->collect_cap) {
+      reset(*st, make_error(st->collect_too_large,
+                            stream_name(*st) + " from " + remote_.to_string() + " sent more than " +
+                                std::to_string(st->collect_cap) + " bytes"));
+      return;
+    }
+    append_padded(*st->collect, data);
+    session_.consumed(id, data.size());
+  } else {
+    if (st->rx_pos == st->rx.size()) {
+      st->rx.clear();
+      st->rx_pos = 0;
+    }
+    append(st->rx, data);
+  }
+  st->readable.notify_all();
+}
+
+void connection::on_remote_close(std::uint32_t id) {
+  const auto st = find(id);
+  if (!st) return;
+  st->remote_closed = true;
+  st->readable.notify_all();
+  if (st->local_closed) forget(id);
+}
+
+void connection::on_reset(std::uint32_t id) {
+  const auto st = find(id);
+  if (!st) return;
+  forget(id);
+  finish(*st, make_error(host_errc::stream_reset, "remote " + remote_.to_string() + " reset " + stream_name(*st)));
+}
+
+void connection::on_send_window(std::uint32_t id) {
+  if (const auto st = find(id)) st->writable.notify_all();
+}
+
+void connection::on_go_away(libp2p::yamux_go_away code) {
+  (code == libp2p::yamux_go_away::normal ? log::info : log::warn)(
+      log_component, "go_away_received",
+      {{"peer", remote_.to_string()}, {"code", static_cast<std::uint32_t>(code)}});
+}
+
+void connection::on_pong(std::uint32_t) {}
+
+// ------------------------------------------------------------------ streams
+
+result<std::shared_ptr<stream_state>> connection::open_stream() {
+  if (!usable()) return closed_error();
+  auto id = session_.open_stream();
+  if (!id) {
+    if (id.error().is(libp2p::libp2p_errc::yamux_stream_limit)) {
+      return make_error(host_errc::stream_limit, "connection to " + remote_.to_string() + ": " + id.error().message());
+    }
+    return make_error(host_errc::connection_closed, "connection to " + remote_.to_string() + ": " + id.error().message());
+  }
+  auto st = std::make_shared<stream_state>();
+  st->id = *id;
+  st->remote = remote_;
+  streams_.emplace(*id, st);
+  wake_writer();
+  return st;
+}
+
+awaitable<result<void>> connection::wait(wait_list& list, stream_state& st, clock::time_point deadline) {
+  const auto stall_at = clock::now() + config().stream_stall_timeout;
+  const auto until = std::min(deadline, stall_at);
+  const wake w = co_await list.wait_until(until);
+  if (w == wake::cancelled) {
+    error e = host_->stopping_ ? host_->stopped_error() : make_error(host_errc::timeout, stream_name(st) + " wait cancelled");
+    reset(st, e);
+    co_return e;
+  }
+  if (w == wake::deadline && clock::now() >= until) {
+    error e = deadline <= stall_at
+                  ? make_error(host_errc::timeout, stream_name(st) + " with " + remote_.to_string() + " passed its deadline")
+                  : make_error(host_errc::stream_stalled,
+                               stream_name(st) + " with " + remote_.to_string() + " made no progress for " +
+                                   std::to_string(config().stream_stall_timeout.count()) + " ms");
+    reset(st, e);
+    co_return e;
+  }
+  co_return result<void>{};
+}
+
+awaitable<result<std::size_t>> connection::negotiate_outbound(std::shared_ptr<stream_state> st,
+                                                              std::vector<std::string> protocols,
+                                                              clock::time_point deadline) {
+  libp2p::multistream_dialer dialer(std::move(protocols));
+  byte_buffer out;
+  dialer.start(out);
+  if (auto r = co_await write(st, out, deadline); !r) co_return r.error();
+  out.clear();
+  for (;;) {
+    const bytes_view available = bytes_view(st->rx).subspan(st->rx_pos);
+    auto progress = dialer.receive(available, out);
+    if (!progress) {
+      reset(*st, progress.error());
+      co_return progress.error();
+    }
+    st->rx_pos += progress->consumed;
+    session_.consumed(st->id, progress->consumed);
+    if (!out.empty()) {
+      if (auto r = co_await write(st, out, deadline); !r) co_return r.error();
+      out.clear();
+    }
+    if (progress->done) {
+      st->protocol = dialer.selected();
+      protocols_.insert(st->protocol);
+      co_return dialer.selected_index();
+    }
+    if (st->finished) co_return st->failure;
+    if (st->remote_closed) {
+      error e = make_error(host_errc::stream_reset, stream_name(*st) + " closed during protocol negotiation");
+      reset(*st, e);
+      co_return e;
+    }
+    if (auto r = co_await wait(st->readable, *st, deadline); !r) co_return r.error();
+  }
+}
+
+awaitable<result<std::string>> connection::negotiate_inbound(std::shared_ptr<stream_state> st,
+                                                             std::vector<std::string> supported,
+                                                             clock::time_point deadline) {
+  libp2p::multistream_listener listener(std::move(supported));
+  byte_buffer out;
+  for (;;) {
+    const bytes_view available = bytes_view(st->rx).subspan(st->rx_pos);
+    auto progress = listener.receive(available, out);
+    if (!progress) {
+      reset(*st, progress.error());
+      co_return progress.error();
+    }
+    st->rx_pos += progress->consumed;
+    session_.consumed(st->id, progress->consumed);
+    if (!out.empty()) {
+      if (auto r = co_await write(st, out, deadline); !r) co_return r.error();
+      out.clear();
+    }
+    if (progress->done) {
+      st->protocol = listener.selected();
+      protocols_.insert(st->protocol);
+      co_return listener.selected();
+    }
+    if (st->finished) co_return st->failure;
+    if (st->remote_closed) {
+      error e = make_error(host_errc::stream_reset, stream_name(*st) + " closed during protocol negotiation");
+      reset(*st, e);
+      co_return e;
+    }
+    if (auto r = co_await wait(st->readable, *st, deadline); !r) co_return r.error();
+  }
+}
+
+awaitable<result<std::size_t>> connection::read_some(std::shared_ptr<stream_state> st, std::span<std::uint8_t> into,
+                                                     clock::time_point deadline) {
+  if (!st->window_grown && !st->finished) {
+    st->window_grown = true;
+    session_.set_receive_window(st->id, config().stream_receive_window);
+    wake_writer();
+  }
+  for (;;) {
+    const std::size_t available = st->rx.size() - st->rx_pos;
+    if (available > 0) {
+      const std::size_t n = std::min(available, into.size());
+      std::memcpy(into.data(), st->rx.data() + st->rx_pos, n);
+      st->rx_pos += n;
+      if (st->rx_pos == st->rx.size()) {
+        st->rx.clear();
+        st->rx_pos = 0;
+      }
+      session_.consumed(st->id, n);
+      if (!session_.output().empty()) wake_writer();
+      co_return n;
+    }
+    if (st->remote_closed) co_return std::size_t{0};
+    if (st->finished) co_return st->failure;
+    if (into.empty()) co_return std::size_t{0};
+    if (auto r = co_await wait(st->readable, *st, deadline); !r) co_return r.error();
+  }
+}
+
+awaitable<result<byte_buffer>> connection::read_to_end(std::shared_ptr<stream_state> st, std::size_t cap,
+                                                       host_errc too_large, clock::time_point deadline) {
+  byte_buffer out;
+  const std::size_t buffered = st->rx.size() - st->rx_pos;
+  if (buffered > cap) {
+    error e = make_error(too_large, stream_name(*st) + " from " + remote_.to_string() + " sent more than " +
+                                        std::to_string(cap) + " bytes");
+    reset(*st, e);
+    co_return e;
+  }
+  out.reserve(std::min<std::size_t>(cap, 64 * 1024) + simdjson_padding);
+  append_padded(out, bytes_view(st->rx).subspan(st->rx_pos));
+  session_.consumed(st->id, buffered);
+  st->rx.clear();
+  st->rx_pos = 0;
+  if (st->finished && !st->remote_closed) co_return st->failure;
+  if (st->remote_closed) co_return out;
+
+  st->collect = &out;
+  st->collect_cap = cap;
+  st->collect_too_large = too_large;
+  struct detach {
+    stream_state& s;
+    ~detach() { s.collect = nullptr; }
+  } guard{*st};
+  const std::uint64_t window = std::min<std::uint64_t>(cap + 1, config().max_stream_window);
+  session_.set_receive_window(st->id, static_cast<std::uint32_t>(window));
+  st->window_grown = true;
+  wake_writer();
+  for (;;) {
+    if (st->remote_closed) co_return out;
+    if (st->finished) co_return st->failure;
+    if (auto r = co_await wait(st->readable, *st, deadline); !r) co_return r.error();
+  }
+}
+
+awaitable<result<void>> connection::write(std::shared_ptr<stream_state> st, bytes_view data,
+                                          clock::time_point deadline) {
+  const std::size_t max_chunk = std::max<std::size_t>(config().max_write_buffer, 1);
+  while (!data.empty()) {
+    if (st->finished) co_return st->failure;
+    if (closed_) co_return closed_error();
+    if (st->local_closed) {
+      co_return make_error(host_errc::connection_closed, stream_name(*st) + " is closed for writing");
+    }
+    if (session_.output().size() >= max_chunk) {
+      if (auto r = co_await wait(drained_, *st, deadline); !r) co_return r;
+      continue;
+    }
+    auto n = session_.write(st->id, data.first(std::min(data.size(), max_chunk)));
+    if (!n) {
+      error e = make_error(host_errc::stream_reset, n.error().message());
+      finish(*st, e);
+      co_return e;
+    }
+    if (*n > 0) {
+      data = data.subspan(*n);
+      wake_writer();
+      continue;
+    }
+    if (auto r = co_await wait(st->writable, *st, deadline); !r) co_return r;
+  }
+  co_return result<void>{};
+}
+
+result<void> connection::close_write(stream_state& st) {
+  if (st.finished) return st.failure;
+  if (st.local_closed) return {};
+  if (auto r = session_.close(st.id); !r) {
+    error e = make_error(host_errc::stream_reset, r.error().message());
+    finish(st, e);
+    return e;
+  }
+  st.local_closed = true;
+  wake_writer();
+  if (st.remote_closed) forget(st.id);
+  return {};
+}
+
+void connection::reset(stream_state& st, const error& reason) {
+  if (st.finished) return;
+  if (!closed_) {
+    session_.reset(st.id);
+    wake_writer();
+  }
+  forget(st.id);
+  if (!quiet_reason(reason) && !reason.is(host_errc::stream_reset)) {
+    log::warn(log_component, "stream_reset",
+              {{"peer", remote_.to_string()}, {"stream", st.id}, {"protocol", st.protocol},
+               {"code", reason.code().message()}, {"reason", reason.message()}});
+  }
+  finish(st, reason);
+}
+
+void connection::release(stream_state& st) {
+  if (st.finished) return;
+  if (st.local_closed && st.remote_closed) {
+    forget(st.id);
+    st.finished = true;
+    st.failure = make_error(host_errc::connection_closed, stream_name(st) + " is closed");
+    return;
+  }
+  reset(st, make_error(host_errc::stream_reset, stream_name(st) + " dropped before it was closed"));
+}
+
+} // namespace snapstream::net::detail

@@ -1,0 +1,186 @@
+#include "net/libp2p/host.hpp"
+
+#include "net/libp2p/detail/host_core.hpp"
+#include "protocol/common/log.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <algorithm>
+
+namespace snapstream::net {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using detail::clock;
+
+protocol_spec snapshots_v1_1() { return {"/rpp/snapshots/1.1.0", 1024 * 1024, 16 * 1024 * 1024}; }
+protocol_spec snapshots_v1_0() { return {"/rpp/snapshots/1.0.0", 1024 * 1024, 10 * 1024 * 1024}; }
+std::vector<protocol_spec> snapshot_protocols() { return {snapshots_v1_1(), snapshots_v1_0()}; }
+
+namespace {
+
+clock::time_point deadline_after(std::chrono::milliseconds timeout) {
+  const auto now = clock::now();
+  if (timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(clock::time_point::max() - now)) {
+    return clock::time_point::max();
+  }
+  return now + timeout;
+}
+
+std::string target_name(const peer_target& t) {
+  if (const auto* p = std::get_if<libp2p::peer_id>(&t)) return p->to_string();
+  return std::get<libp2p::multiaddr>(t).to_string();
+}
+
+} // namespace
+
+host::host(asio::any_io_executor executor, libp2p::identity identity, host_config config)
+  : core_(std::make_shared<detail::host_core>(std::move(executor), std::move(identity), config)) {}
+
+host::~host() {
+  if (!core_->stopping_ || !core_->connections_.empty()) core_->shutdown(false);
+}
+
+const libp2p::peer_id& host::local_peer_id() const noexcept { return core_->identity_.id(); }
+asio::any_io_executor host::executor() const noexcept { return core_->ex_; }
+const host_config& host::config() const noexcept { return core_->config_; }
+
+result<libp2p::multiaddr> host::listen(const libp2p::multiaddr& address) {
+  using kind = libp2p::multiaddr::host_kind;
+  if (core_->stopping_) return core_->stopped_error();
+  if (address.kind != kind::ip4 && address.kind != kind::ip6) {
+    return make_error(host_errc::invalid_argument, "can only listen on /ip4 or /ip6, not " + address.to_string());
+  }
+  boost::system::error_code ec;
+  const auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) return make_error(host_errc::invalid_argument, address.to_string() + ": " + ec.message());
+  const asio::ip::tcp::endpoint ep(ip, address.port);
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(core_->ex_);
+  auto fail = [&](const char* step) {
+    return make_error(host_errc::listen_failed, std::string(step) + " " + address.to_string() + ": " + ec.message());
+  };
+  if (acceptor->open(ep.protocol(), ec)) return fail("open");
+  if (acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec)) return fail("set SO_REUSEADDR on");
+  if (ep.protocol() == asio::ip::tcp::v6() && acceptor->set_option(asio::ip::v6_only(true), ec)) return fail("set IPV6_V6ONLY on");
+  if (acceptor->bind(ep, ec)) return fail("bind");
+  if (acceptor->listen(asio::socket_base::max_listen_connections, ec)) return fail("listen on");
+  const auto bound = acceptor->local_endpoint(ec);
+  if (ec) return fail("query");
+  libp2p::multiaddr out = detail::to_multiaddr(bound);
+  out.peer = local_peer_id();
+  core_->listen_addresses_.push_back(out);
+  core_->acceptors_.push_back(std::move(acceptor));
+  core_->spawn(detail::accept_loop(core_, core_->acceptors_.back().get()), "accept_loop");
+  log::info(detail::log_component, "listening", {{"address", out.to_string()}});
+  return out;
+}
+
+std::vector<libp2p::multiaddr> host::listen_addresses() const { return core_->listen_addresses_; }
+
+void host::set_request_handler(std::vector<protocol_spec> protocols, request_handler handler) {
+  for (auto& spec : protocols) {
+    core_->stream_handlers_.erase(spec.id);
+    core_->request_handlers_[spec.id] = detail::request_registration{spec, handler};
+  }
+}
+
+void host::set_stream_handler(std::string protocol, stream_handler handler) {
+  core_->request_handlers_.erase(protocol);
+  core_->stream_handlers_[std::move(protocol)] = std::move(handler);
+}
+
+awaitable<result<response>> host::request(peer_target target, std::vector<protocol_spec> protocols,
+                                          byte_buffer request, std::chrono::milliseconds timeout) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto core = core_;
+  if (protocols.empty()) co_return make_error(host_errc::invalid_argument, "request without any protocol");
+  const auto deadline = deadline_after(timeout);
+  auto conn = co_await core->connect_target(target, deadline);
+  if (!conn) co_return conn.error();
+  auto st = (*conn)->open_stream();
+  if (!st) co_return st.error();
+  stream handle(*conn, *st); // resets the stream on every early return
+  std::vector<std::string> ids;
+  ids.reserve(protocols.size());
+  for (const auto& p : protocols) ids.push_back(p.id);
+  auto chosen = co_await (*conn)->negotiate_outbound(*st, std::move(ids), deadline);
+  if (!chosen) co_return chosen.error();
+  const protocol_spec& spec = protocols[*chosen];
+  if (request.size() > spec.max_request_size) {
+    co_return make_error(host_errc::request_too_large,
+                         "request of " + std::to_string(request.size()) + " bytes exceeds " + spec.id + "'s cap of " +
+                             std::to_string(spec.max_request_size));
+  }
+  if (auto w = co_await (*conn)->write(*st, request, deadline); !w) co_return w.error();
+  if (auto c = handle.close_write(); !c) co_return c.error();
+  auto body = co_await (*conn)->read_to_end(*st, spec.max_response_size, host_errc::response_too_large, deadline);
+  if (!body) {
+    log::info(detail::log_component, "request_failed",
+              {{"peer", target_name(target)}, {"protocol", spec.id},
+               {"code", body.error().code().message()}, {"reason", body.error().message()}});
+    co_return body.error();
+  }
+  co_return response{spec.id, std::move(*body)};
+}
+
+awaitable<result<stream>> host::open_stream(peer_target target, std::vector<std::string> protocols,
+                                            std::chrono::milliseconds timeout) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto core = core_;
+  if (protocols.empty()) co_return make_error(host_errc::invalid_argument, "stream without any protocol");
+  const auto deadline = deadline_after(timeout);
+  auto conn = co_await core->connect_target(target, deadline);
+  if (!conn) co_return conn.error();
+  auto st = (*conn)->open_stream();
+  if (!st) co_return st.error();
+  stream handle(*conn, *st);
+  auto chosen = co_await (*conn)->negotiate_outbound(*st, std::move(protocols), deadline);
+  if (!chosen) co_return chosen.error();
+  co_return std::move(handle);
+}
+
+awaitable<result<libp2p::peer_id>> host::connect(libp2p::multiaddr address, std::chrono::milliseconds timeout) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto core = core_;
+  auto conn = co_await core->connect(std::move(address), deadline_after(timeout));
+  if (!conn) co_return conn.error();
+  co_return (*conn)->remote();
+}
+
+void host::add_address(const libp2p::peer_id& peer, const libp2p::multiaddr& address) {
+  core_->address_book_[peer] = address.without_peer();
+}
+
+std::vector<peer_info> host::peers() const {
+  std::vector<peer_info> out;
+  for (const auto& c : core_->connections_) {
+    if (!c->is_open()) continue;
+    peer_info info;
+    info.id = c->remote();
+    info.address = c->remote_address();
+    info.outbound = c->outbound();
+    info.protocols.assign(c->protocols().begin(), c->protocols().end());
+    info.open_streams = c->stream_count();
+    info.connected_at = c->connected_at();
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::size_t host::connection_count() const noexcept { return core_->connections_.size(); }
+
+void host::disconnect(const libp2p::peer_id& peer) {
+  auto conns = core_->connections_;
+  for (auto& c : conns) {
+    if (c->remote() == peer) c->close(make_error(host_errc::connection_closed, "disconnected locally"), true);
+  }
+}
+
+awaitable<void> host::stop() {
+  auto core = core_;
+  co_await core->stop();
+}
+
+} // namespace snapstream::net
