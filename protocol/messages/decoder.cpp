@@ -1,6 +1,6 @@
 #include "protocol/messages/decoder.hpp"
 
-#include "protocol/messages/detail/base64_decoder.hpp"
+#include "protocol/messages/detail/base64_simd.hpp"
 #include "protocol/messages/detail/json_text.hpp"
 
 #include <simdjson.h>
@@ -18,10 +18,6 @@ using detail::quote;
 
 static_assert(decode_padding >= simdjson::SIMDJSON_PADDING);
 
-/// Inputs up to this size reuse the calling thread's parser (whose buffers then
-/// stay allocated, about 6 bytes per input byte); larger ones get a parser of
-/// their own, released after the decode.
-constexpr std::size_t reused_parser_limit = max_request_size;
 /// Unpadded inputs up to this size are copied into a reused per-thread buffer.
 constexpr std::size_t reused_copy_limit = 64 * 1024;
 
@@ -272,36 +268,33 @@ std::string element(field f, std::size_t i) {
   return named(f) + " element " + std::to_string(i);
 }
 
-/// One element of a byte array: a JSON integer 0-255.
-result<std::uint8_t> read_byte(od::value& v, field f, std::size_t i) {
-  const std::string_view token = trimmed(v.raw_json_token());
-  // Fast path: one to three digits, no leading zero.
-  const std::size_t n = token.size();
-  if (n >= 1 && n <= 3) {
-    const char* s = token.data();
-    unsigned value = 0;
-    bool digits = true;
-    for (std::size_t k = 0; k < n; ++k) {
-      const unsigned d = static_cast<unsigned char>(s[k]) - unsigned{'0'};
-      digits = digits && d <= 9;
-      value = value * 10 + d;
-    }
-    if (digits && (n == 1 || s[0] != '0')) {
-      if (value <= 255) return static_cast<std::uint8_t>(value);
-      return fail(codec_errc::invalid_byte, element(f, i) + " is above 255: " + quote(token));
-    }
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+/// Why byte-array element `i`, starting at `p`, is not a plain integer 0-255.
+error bad_element(const char* p, const char* end, field f, std::size_t i) {
+  if (p == end) return malformed_in(f);
+  const auto kind = [&](std::string_view what) {
+    return fail(codec_errc::invalid_byte, element(f, i) + " is " + std::string(what) + ", expected an integer 0-255");
+  };
+  switch (*p) {
+    case '"': return kind("a string");
+    case '[': return kind("an array");
+    case '{': return kind("an object");
+    case 't':
+    case 'f': return kind("a boolean");
+    case 'n': return kind("null");
+    default: break;
   }
-  od::json_type t{};
-  if (v.type().get(t)) return fail(codec_errc::not_json, element(f, i) + ": malformed JSON");
-  if (t != od::json_type::number)
-    return fail(codec_errc::invalid_byte, element(f, i) + " is " + std::string(describe(t)) + ", expected an integer 0-255");
+  if (*p != '-' && !is_digit(*p)) return malformed_in(f);
+  // The token runs to the next whitespace or structural character, as simdjson cuts it.
+  const char* q = p;
+  while (q != end && !is_space(*q) && std::string_view(",:[]{}\"").find(*q) == std::string_view::npos) ++q;
+  const std::string_view token(p, static_cast<std::size_t>(q - p));
   std::uint64_t value = 0;
   switch (detail::parse_uint_token(token, value)) {
     case detail::number_form::malformed:
       return fail(codec_errc::not_json, element(f, i) + " is not a valid JSON number: " + quote(token));
     case detail::number_form::integer:
-      if (value <= 255) return static_cast<std::uint8_t>(value);
-      [[fallthrough]];
     case detail::number_form::too_large:
       return fail(codec_errc::invalid_byte, element(f, i) + " is above 255: " + quote(token));
     default:
@@ -309,24 +302,44 @@ result<std::uint8_t> read_byte(od::value& v, field f, std::size_t i) {
   }
 }
 
-result<shared_bytes> read_byte_array(od::value& v, field f) {
-  od::array array;
-  if (v.get_array().get(array)) return malformed_in(f);
+/// Parses the byte array at the start of `text` (which runs to the end of the
+/// input) straight from the bytes: walking it element by element through
+/// On-Demand costs several times more. On-Demand then skips the array as an
+/// unread value.
+result<shared_bytes> read_byte_array(std::string_view text, field f) {
+  const char* p = text.data() + 1; // past '['
+  const char* const end = text.data() + text.size();
+  const auto skip_space = [&] {
+    while (p != end && is_space(*p)) ++p;
+  };
+  // Each element but the last takes at least two characters with its comma.
+  const std::unique_ptr<std::uint8_t[]> bytes(new std::uint8_t[text.size() / 2 + 1]);
   std::size_t count = 0;
-  if (array.count_elements().get(count)) return malformed_in(f);
-  auto bytes = std::make_shared<byte_buffer>(count);
-  std::uint8_t* out = bytes->data();
-  std::size_t i = 0;
-  for (auto item : array) {
-    od::value value;
-    if (std::move(item).get(value)) return fail(codec_errc::not_json, element(f, i) + ": malformed JSON");
-    if (i == count) return malformed_in(f);
-    auto b = read_byte(value, f, i);
-    if (!b) return b.error();
-    out[i++] = *b;
+  skip_space();
+  if (p != end && *p == ']') return std::make_shared<const byte_buffer>();
+  for (std::size_t i = 0;; ++i) {
+    const char* const start = p;
+    if (p == end || !is_digit(*p)) return bad_element(start, end, f, i);
+    unsigned value = static_cast<unsigned>(*p++ - '0');
+    if (value != 0) {
+      for (int k = 0; k < 2 && p != end && is_digit(*p); ++k) value = value * 10 + static_cast<unsigned>(*p++ - '0');
+    }
+    if (value > 255 || (p != end && (is_digit(*p) || *p == '.' || *p == 'e' || *p == 'E')))
+      return bad_element(start, end, f, i);
+    bytes[count++] = static_cast<std::uint8_t>(value);
+    if (p != end && *p == ',') { // the usual case: no whitespace
+      ++p;
+      if (p != end && !is_space(*p)) continue;
+    } else {
+      skip_space();
+      if (p == end) return malformed_in(f);
+      if (*p == ']') break;
+      if (*p != ',') return malformed_in(f);
+      ++p;
+    }
+    skip_space();
   }
-  if (i != count) return malformed_in(f);
-  return shared_bytes(std::move(bytes));
+  return std::make_shared<const byte_buffer>(bytes.get(), bytes.get() + count);
 }
 
 result<shared_bytes> read_base64(od::value& v, field f) {
@@ -348,11 +361,15 @@ result<shared_bytes> read_base64(od::value& v, field f) {
   return shared_bytes(std::move(bytes));
 }
 
-result<shared_bytes> read_bytes(od::value& v, field f) {
+/// `input_end` is the end of the whole input.
+result<shared_bytes> read_bytes(od::value& v, field f, const char* input_end) {
   od::json_type t{};
   if (v.type().get(t)) return malformed_in(f);
   if (t == od::json_type::string) return read_base64(v, f);
-  if (t == od::json_type::array) return read_byte_array(v, f);
+  if (t == od::json_type::array) {
+    const char* start = v.raw_json_token().data();
+    return read_byte_array(std::string_view(start, static_cast<std::size_t>(input_end - start)), f);
+  }
   return wrong_type(f, t, "a byte array or a base64 string");
 }
 
@@ -364,6 +381,8 @@ template <direction D>
 class field_reader {
 public:
   using message = typename traits<D>::message;
+
+  explicit field_reader(const char* input_end) noexcept : input_end_(input_end) {}
 
   result<void> read(std::string_view key, od::value& value) {
     const auto f = lookup(key);
@@ -404,7 +423,7 @@ public:
       case f_plan:
       case f_chunk:
       case f_update: {
-        auto b = read_bytes(value, *f);
+        auto b = read_bytes(value, *f, input_end_);
         if (!b) return b.error();
         bytes_[*f - f_plan] = std::move(*b);
         return {};
@@ -492,6 +511,7 @@ private:
     return m;
   }
 
+  const char* input_end_;
   std::uint32_t seen_ = 0;
   std::optional<std::size_t> type_;
   std::optional<field> last_;
@@ -502,6 +522,10 @@ private:
   std::array<shared_bytes, 3> bytes_;
 };
 
+/// The calling thread's parser. Its buffers grow to the largest input decoded
+/// on the thread and are kept (about 6 bytes of address space per input byte,
+/// of which only the part indexing the input's JSON tokens is ever touched):
+/// a fresh parser per large message would fault in its token index every time.
 od::parser& thread_parser() {
   thread_local od::parser parser;
   return parser;
@@ -517,8 +541,7 @@ template <direction D>
 result<typename traits<D>::message> decode_padded(const std::uint8_t* data, std::size_t size,
                                                   const decode_options& options) {
   if (size > options.max_size) return too_large(size, options);
-  od::parser own; // allocates nothing unless used
-  od::parser& parser = size <= reused_parser_limit ? thread_parser() : own;
+  od::parser& parser = thread_parser();
   od::document doc;
   if (auto e = parser.iterate(data, size, size + simdjson::SIMDJSON_PADDING).get(doc)) return stage1_error(e, data, size);
   od::json_type top{};
@@ -530,7 +553,7 @@ result<typename traits<D>::message> decode_padded(const std::uint8_t* data, std:
     if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) return unbalanced(data, size);
     return fail(codec_errc::not_json, "malformed JSON at the top level");
   }
-  field_reader<D> reader;
+  field_reader<D> reader(reinterpret_cast<const char*>(data + size));
   for (auto item : object) {
     od::field field;
     if (std::move(item).get(field)) return fail(codec_errc::not_json, reader.malformed_object());

@@ -1,6 +1,7 @@
 #include "protocol/messages/encoder.hpp"
 
 #include "protocol/common/base64.hpp"
+#include "protocol/messages/detail/base64_simd.hpp"
 #include "protocol/messages/detail/json_text.hpp"
 
 #include <array>
@@ -95,7 +96,7 @@ struct write_sink {
   void bytes(bytes_view b, byte_encoding e) noexcept {
     if (e == byte_encoding::base64) {
       *p++ = '"';
-      p = base64_encode_into(b, p);
+      p = detail::encode_base64(b, p);
       *p++ = '"';
     } else {
       p = write_byte_array(b, p);

@@ -1,4 +1,4 @@
-#include "protocol/messages/detail/base64_decoder.hpp"
+#include "protocol/messages/detail/base64_simd.hpp"
 
 #include <array>
 
@@ -91,6 +91,41 @@ __attribute__((target("avx2"))) std::size_t decode_blocks_avx2(const char* in, s
   return i;
 }
 
+/// Encodes `blocks` runs of 24 bytes into 32 characters each; reads 28 bytes
+/// per run (two 16-byte loads, 12 bytes apart).
+__attribute__((target("avx2"))) void encode_blocks_avx2(const std::uint8_t* in, std::size_t blocks,
+                                                       char* out) noexcept {
+  // Per 128-bit lane, each 3-byte group (a, b, c) becomes the 32-bit word with
+  // bytes b, a, c, b: its 16-bit halves hold a:b and b:c, from which the
+  // multiplies below pull the four 6-bit values into their own bytes.
+  const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
+                                          1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+  const __m256i first_third_mask = _mm256_set1_epi32(0x0fc0fc00);
+  const __m256i first_third_shift = _mm256_set1_epi32(0x04000040); // mulhi: >> 10 and >> 6
+  const __m256i second_fourth_mask = _mm256_set1_epi32(0x003f03f0);
+  const __m256i second_fourth_shift = _mm256_set1_epi32(0x01000010); // mullo: << 4 and << 8
+  // ASCII = value + offset; offsets indexed by saturate(value - 51), with 13
+  // for values below 26: 'a' - 26, '0' - 52 (x10), '+' - 62, '/' - 63, 'A'.
+  const __m256i offsets = _mm256_setr_epi8(71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0,
+                                           71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0);
+  const __m256i fifty_one = _mm256_set1_epi8(51);
+  const __m256i twenty_six = _mm256_set1_epi8(26);
+  const __m256i thirteen = _mm256_set1_epi8(13);
+  for (std::size_t i = 0; i < blocks; ++i) {
+    const std::uint8_t* p = in + 24 * i;
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 12));
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set_m128i(hi, lo), spread);
+    const __m256i a = _mm256_mulhi_epu16(_mm256_and_si256(bytes, first_third_mask), first_third_shift);
+    const __m256i b = _mm256_mullo_epi16(_mm256_and_si256(bytes, second_fourth_mask), second_fourth_shift);
+    const __m256i values = _mm256_or_si256(a, b);
+    __m256i index = _mm256_subs_epu8(values, fifty_one);
+    index = _mm256_or_si256(index, _mm256_and_si256(_mm256_cmpgt_epi8(twenty_six, values), thirteen));
+    const __m256i ascii = _mm256_add_epi8(values, _mm256_shuffle_epi8(offsets, index));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * i), ascii);
+  }
+}
+
 bool cpu_has_avx2() noexcept {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") != 0;
@@ -107,6 +142,18 @@ bool base64_simd_available() noexcept {
 #else
   return false;
 #endif
+}
+
+char* encode_base64(bytes_view in, char* out) noexcept {
+#if SNAPSTREAM_BASE64_AVX2
+  const std::size_t n = in.size();
+  if (n >= 28 && base64_simd_available()) {
+    const std::size_t blocks = (n - 4) / 24; // the last run's second load ends at 24 * blocks + 4 <= n
+    encode_blocks_avx2(in.data(), blocks, out);
+    return base64_encode_into(in.subspan(24 * blocks), out + 32 * blocks);
+  }
+#endif
+  return base64_encode_into(in, out);
 }
 
 result<std::size_t> decode_base64(std::string_view text, std::uint8_t* out) noexcept {
