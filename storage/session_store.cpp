@@ -163,6 +163,11 @@ result<void> session_store::save_update(const session_record& r, std::uint64_t i
 result<void> session_store::apply_chunk(const session_record& r, const snapshot::verified_chunk& chunk) {
   const std::string what = name(r.session_id) + ": apply chunk " + std::to_string(chunk.chunk_index);
   if (r.plan_id.empty()) return error{storage_errc::invalid_argument, what + ": the session has no plan id"};
+  if (r.next_chunk_index != chunk.chunk_index + 1) {
+    return error{storage_errc::invalid_argument,
+                 what + ": the cursor's next chunk index is " + std::to_string(r.next_chunk_index) + ", expected " +
+                   std::to_string(chunk.chunk_index + 1)};
+  }
   auto& impl = db_->internals();
   std::lock_guard lock(impl.owner_mutex);
   auto owner = impl.read_owner();

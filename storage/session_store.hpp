@@ -72,7 +72,8 @@ public:
   /// batch takes the keys and values straight from the chunk buffer. The
   /// state must be empty or owned by `r.plan_id` (else `owner_mismatch`); the
   /// first chunk marks it as owned by that plan in the same batch.
-  /// `invalid_argument` when `r.plan_id` is empty.
+  /// `invalid_argument` when `r.plan_id` is empty or `r.next_chunk_index` is
+  /// not `chunk.chunk_index + 1`.
   [[nodiscard]] result<void> apply_chunk(const session_record& r, const snapshot::verified_chunk& chunk);
 
   /// One session, or nullopt.

@@ -103,7 +103,8 @@ struct verified_chunk {
 /// Errors (`verify_errc`), each message starting `chunk <i>: `:
 /// `chunk_out_of_order` (index beyond chunk_count), `chunk_malformed` (broken
 /// framing), `page_count_mismatch`, `page_hash_mismatch` (naming the global
-/// page index), `page_malformed`. Precondition: pages_per_chunk >= 1.
+/// page index), `page_malformed`; on failure `out` holds nothing meaningful.
+/// Precondition: pages_per_chunk >= 1.
 [[nodiscard]] result<void> verify_chunk(const plan& p, std::uint64_t chunk_index, std::uint64_t pages_per_chunk,
                                         bytes_view chunk, verified_chunk& out);
 

@@ -199,6 +199,7 @@ BOOST_AUTO_TEST_CASE(local_writes_are_refused_on_a_synced_plans_state) {
   session_record r;
   r.session_id = 1;
   r.plan_id = std::string(64, 'a');
+  r.next_chunk_index = 1;
   snapshot::verified_chunk chunk;
   const std::string key = "synced";
   chunk.records.push_back({as_bytes(key), as_bytes(key)});

@@ -163,6 +163,12 @@ BOOST_AUTO_TEST_CASE(apply_chunk_is_refused_on_a_state_of_another_owner_and_writ
   session_record no_plan = sample_session(3);
   no_plan.plan_id.clear();
   BOOST_TEST(s.apply_chunk(no_plan, chunk_of(0, data)).error().is(storage_errc::invalid_argument));
+  session_record stale = sample_session(1);
+  stale.next_chunk_index = 1;
+  auto cursor = s.apply_chunk(stale, chunk_of(4, data));
+  BOOST_REQUIRE(!cursor);
+  BOOST_TEST(cursor.error().message() ==
+             "session 1: apply chunk 4: the cursor's next chunk index is 1, expected 5");
 }
 
 BOOST_AUTO_TEST_CASE(served_records_round_trip_across_a_reopen) {
