@@ -77,6 +77,12 @@ result<rlp_reader> eip8_body(bytes_view plain, std::string_view what) {
 
 } // namespace
 
+result<hash256> random_nonce() {
+  hash256 nonce{};
+  if (auto r = detail::random_bytes(nonce); !r) return r.error();
+  return nonce;
+}
+
 std::size_t random_handshake_padding() {
   std::uint8_t r[2] = {0, 0};
   (void)detail::random_bytes(r);

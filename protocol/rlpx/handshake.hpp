@@ -78,6 +78,9 @@ struct ack_message {
 [[nodiscard]] result<ack_message> read_ack(handshake_format format, const secret_key& initiator_key,
                                            bytes_view packet);
 
+/// A fresh 32-byte handshake nonce from the CSPRNG.
+[[nodiscard]] result<hash256> random_nonce();
+
 /// A random padding length in [min_handshake_padding, max_handshake_padding].
 [[nodiscard]] std::size_t random_handshake_padding();
 

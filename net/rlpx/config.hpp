@@ -1,0 +1,105 @@
+#pragma once
+/// Configuration of the RLPx host. Every size, count and wait is bounded here.
+
+#include "net/rlpx/peer.hpp"
+#include "protocol/rlpx/handshake.hpp"
+#include "protocol/rlpx/message_codec.hpp"
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace snapstream::net::rlpx {
+
+/// The eth capability: only the Status exchange (snapstream joins the network
+/// to reach snap peers; it does not sync blocks). The defaults match
+/// @ethereumjs/common 10's mainnet `Common` (hardfork prague), so an ethereumjs
+/// peer's Status check passes: network 1, mainnet genesis, fork id
+/// {0xc376cf8b, next 0}.
+struct eth_config {
+  bool enabled = true;
+  /// eth/66, 67 or 68 (the Status layout they share).
+  std::uint64_t version = 68;
+  std::uint64_t network_id = 1;
+  hash256 genesis_hash = mainnet_genesis;
+  /// Our head; the genesis by default (we hold no chain).
+  hash256 best_hash = mainnet_genesis;
+  /// Big-endian total difficulty; 2^34, the mainnet genesis difficulty, by default.
+  hash256 total_difficulty = genesis_difficulty();
+  wire::eth::fork_id fork_id{{0xc3, 0x76, 0xcf, 0x8b}, 0};
+  /// Fork hashes accepted from peers; empty means only `fork_id.hash`.
+  std::vector<std::array<std::uint8_t, 4>> accepted_fork_hashes;
+  /// The remote's Status must arrive within this after capabilities are negotiated.
+  std::chrono::milliseconds status_timeout{5000};
+
+  static constexpr hash256 mainnet_genesis{
+    0xd4, 0xe5, 0x67, 0x40, 0xf8, 0x76, 0xae, 0xf8, 0xc0, 0x10, 0xb8, 0x6a, 0x40, 0xd5, 0xf5, 0x67,
+    0x45, 0xa1, 0x18, 0xd0, 0x90, 0x6a, 0x34, 0xe6, 0x9a, 0xec, 0x8c, 0x0d, 0xb1, 0xcb, 0x8f, 0xa3};
+  static constexpr hash256 genesis_difficulty() {
+    hash256 td{};
+    td[27] = 0x04; // 0x04_0000_0000 = 2^34
+    return td;
+  }
+};
+
+/// snap/1 serving and requests.
+struct snap_config {
+  bool enabled = true;
+  /// Serves a request: given the relative request code (GetAccountRange ...)
+  /// and its RLP payload, returns the encoded response payload, or nothing to
+  /// send the empty response snap.md prescribes for state we do not have.
+  /// Called on the host's executor; must not block.
+  std::function<std::optional<byte_buffer>(std::uint64_t code, bytes_view request)> provider;
+  /// A request we send fails with `host_errc::timeout` after this.
+  std::chrono::milliseconds request_timeout{10000};
+  /// Requests in flight per peer; more are refused.
+  std::size_t max_pending_requests = 64;
+};
+
+struct host_config {
+  /// The node's static identity key.
+  wire::secret_key node_key{};
+  std::string client_id = "snapstream/0.1.0";
+
+  /// Open a listener (otherwise the host only dials).
+  bool listen = false;
+  std::string listen_address = "0.0.0.0";
+  /// 0 picks a free port (see `host::listen_endpoint`).
+  std::uint16_t listen_port = 30303;
+
+  /// Connected peers at most; further peers get Disconnect(too_many_peers).
+  std::size_t max_peers = 25;
+  /// Connections still handshaking at most; more inbound sockets are closed.
+  std::size_t max_pending_handshakes = 32;
+
+  /// The auth form we send when dialling (we answer each auth in its own form).
+  wire::handshake_format dial_format = wire::handshake_format::eip8;
+  /// TCP connect + auth/ack + Hello must complete within this.
+  std::chrono::milliseconds handshake_timeout{5000};
+  /// Ping every interval; a peer that does not Pong within the timeout is dropped.
+  std::chrono::milliseconds ping_interval{15000};
+  std::chrono::milliseconds pong_timeout{15000};
+  /// After sending Disconnect, how long the socket may stay open to flush it.
+  std::chrono::milliseconds disconnect_linger{2000};
+
+  /// Frames above this are a breach of protocol (go-ethereum's eth limit, 10 MiB).
+  std::size_t max_frame_size = 10u << 20;
+  /// Messages above this once decompressed are a breach (rlpx.md: 16 MiB).
+  std::size_t max_message_size = wire::max_message_size;
+  /// Encrypted bytes queued for one peer at most; a peer that does not read
+  /// is dropped (Disconnect tcp_error).
+  std::size_t max_write_queue = 32u << 20;
+
+  eth_config eth;
+  snap_config snap;
+  /// Further capabilities (with their handlers), beside eth and snap.
+  std::vector<capability_registration> extra_capabilities;
+
+  /// Peer events, on the host's executor. Must not block.
+  std::function<void(const peer_event&)> on_event;
+};
+
+} // namespace snapstream::net::rlpx

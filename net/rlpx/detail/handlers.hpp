@@ -1,0 +1,60 @@
+#pragma once
+/// The built-in capability handlers: eth (Status exchange only) and snap/1
+/// (serve requests, empty when we lack the state; match responses to our
+/// requests). Internal to net/rlpx.
+
+#include "net/rlpx/config.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+namespace snapstream::net::rlpx::detail {
+
+/// eth/66-68: sends our Status when started; the remote's must arrive within
+/// `status_timeout` and match (version, network, genesis, fork). Any other eth
+/// message before it is a breach; after it, eth messages are ignored.
+class eth_handler final : public capability_handler {
+public:
+  explicit eth_handler(const eth_config& config) : config_(config) {}
+  [[nodiscard]] result<void> on_start(peer_session& peer) override;
+  [[nodiscard]] result<void> on_message(peer_session& peer, std::uint64_t code, bytes_view payload) override;
+  [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> deadline() const override;
+  [[nodiscard]] result<void> on_deadline(peer_session& peer) override;
+
+private:
+  const eth_config& config_;
+  wire::eth::status ours_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  bool received_ = false;
+};
+
+/// snap/1: answers requests through the provider or with the empty response,
+/// and completes our own requests when their response arrives.
+class snap_handler final : public capability_handler {
+public:
+  /// A request of ours waiting for its response.
+  struct pending {
+    explicit pending(boost::asio::any_io_executor ex) : signal(ex) {}
+    std::uint64_t request_code = 0;
+    boost::asio::steady_timer signal; ///< cancelled when `outcome` is set
+    std::optional<result<shared_bytes>> outcome;
+  };
+
+  explicit snap_handler(const snap_config& config) : config_(config) {}
+  [[nodiscard]] result<void> on_message(peer_session& peer, std::uint64_t code, bytes_view payload) override;
+  void on_stop(peer_session& peer) noexcept override;
+
+  /// Fails with `host_errc::refused` when `max_pending_requests` are in flight.
+  [[nodiscard]] result<void> add_pending(std::uint64_t request_id, std::shared_ptr<pending> p);
+  void remove_pending(std::uint64_t request_id) noexcept { pending_.erase(request_id); }
+
+private:
+  const snap_config& config_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<pending>> pending_;
+};
+
+} // namespace snapstream::net::rlpx::detail

@@ -1,0 +1,446 @@
+#define BOOST_TEST_MODULE net_rlpx_host
+#include <boost/test/unit_test.hpp>
+
+#include "protocol/rlpx/snap_messages.hpp"
+#include "test_support.hpp"
+
+#include <string>
+
+using namespace snapstream;
+using namespace snapstream::net::rlpx;
+using namespace snapstream::net::rlpx::test;
+namespace snap = snapstream::rlpx::snap;
+using wire::p2p::disconnect_reason;
+
+namespace {
+
+std::string layout(const std::vector<wire::shared_capability>& caps) {
+  std::string s;
+  for (const auto& c : caps) {
+    if (!s.empty()) s += ' ';
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%s/%llu@0x%02llx", c.name.c_str(), static_cast<unsigned long long>(c.version),
+                  static_cast<unsigned long long>(c.offset));
+    s += buf;
+  }
+  return s;
+}
+
+std::optional<peer_info> find_peer(const host& h, const wire::public_key& id) {
+  for (auto& p : h.peers())
+    if (p.id == id) return p;
+  return std::nullopt;
+}
+
+hash256 filled(std::uint8_t b) {
+  hash256 h;
+  h.fill(b);
+  return h;
+}
+
+// Serves GetAccountRange with two fixed accounts and one proof node.
+std::optional<byte_buffer> scripted_provider(std::uint64_t code, bytes_view request) {
+  if (code != snap::get_account_range_code) return std::nullopt;
+  auto req = snap::decode_get_account_range(request);
+  if (!req) return std::nullopt;
+  static const byte_buffer body1{0xc4, 0x01, 0x02, 0x03, 0x04};
+  static const byte_buffer body2{0xc1, 0x80};
+  static const byte_buffer proof{0xde, 0xad};
+  snap::account_range r{req->request_id, {{filled(0x11), body1}, {filled(0x22), body2}}, {proof}};
+  return snap::encode(r);
+}
+
+asio::awaitable<std::unique_ptr<host>> started(asio::any_io_executor ex, host_config cfg) {
+  auto h = host::create(ex, std::move(cfg));
+  BOOST_REQUIRE_MESSAGE(h.has_value(), (h ? "" : h.error().message()));
+  auto ep = (*h)->start();
+  BOOST_REQUIRE_MESSAGE(ep.has_value(), (ep ? "" : ep.error().message()));
+  co_return std::move(*h);
+}
+
+// ------------------------------------------------------------------ bodies
+
+asio::awaitable<void> hello_and_status_both_ways(asio::any_io_executor ex) {
+  event_log a_events, b_events;
+  auto a_cfg = loopback_config();
+  a_cfg.on_event = a_events.sink();
+  auto b_cfg = loopback_config();
+  b_cfg.on_event = b_events.sink();
+  auto a = co_await started(ex, a_cfg);
+  auto b = co_await started(ex, b_cfg);
+
+  auto dialled = co_await b->dial(a->enode());
+  BOOST_REQUIRE_MESSAGE(dialled.has_value(), (dialled ? "" : dialled.error().message()));
+  BOOST_TEST(layout(dialled->capabilities) == "eth/68@0x10 snap/1@0x21");
+  BOOST_TEST(!dialled->inbound);
+  BOOST_TEST(dialled->p2p_version == 5u);
+
+  const std::function<bool()> cond_both = [&] {
+    return a_events.count(peer_event_kind::eth_status) == 1 && b_events.count(peer_event_kind::eth_status) == 1;
+  };
+  const bool both = co_await wait_until(ex, cond_both);
+  BOOST_REQUIRE(both);
+  auto at_a = find_peer(*a, b->node_id());
+  auto at_b = find_peer(*b, a->node_id());
+  BOOST_REQUIRE(at_a.has_value() && at_b.has_value());
+  BOOST_TEST(at_a->inbound);
+  BOOST_TEST(layout(at_a->capabilities) == "eth/68@0x10 snap/1@0x21");
+  BOOST_REQUIRE(at_a->eth_status.has_value());
+  BOOST_TEST(at_a->eth_status->network_id == 1u);
+  BOOST_TEST((at_a->eth_status->genesis_hash == eth_config::mainnet_genesis));
+  BOOST_TEST(to_hex(at_b->eth_status->fork.hash) == "c376cf8b");
+  BOOST_TEST(at_b->client_id == "snapstream/0.1.0");
+
+  // A second connection to the same node is refused locally.
+  auto again = co_await b->dial(a->enode());
+  BOOST_REQUIRE(!again.has_value());
+  BOOST_TEST(again.error().is(host_errc::refused));
+
+  co_await b->shutdown();
+  co_await a->shutdown();
+  BOOST_TEST(a->peers().empty());
+}
+
+asio::awaitable<void> snap_requests_both_ways(asio::any_io_executor ex) {
+  auto a_cfg = loopback_config();
+  a_cfg.snap.provider = scripted_provider;
+  auto a = co_await started(ex, a_cfg);
+  auto b = co_await started(ex, loopback_config());
+  auto dialled = co_await b->dial(a->enode());
+  BOOST_REQUIRE(dialled.has_value());
+
+  // B asks A, which serves two accounts.
+  snap::get_account_range req{0, filled(0xaa), filled(0x00), filled(0xff), 512 * 1024};
+  auto reply = co_await b->request_account_range(a->node_id(), req);
+  BOOST_REQUIRE_MESSAGE(reply.has_value(), (reply ? "" : reply.error().message()));
+  BOOST_REQUIRE_EQUAL(reply->message.accounts.size(), 2u);
+  BOOST_TEST((reply->message.accounts[0].hash == filled(0x11)));
+  BOOST_TEST(to_hex(reply->message.accounts[0].body) == "c401020304");
+  BOOST_TEST(to_hex(reply->message.accounts[1].body) == "c180");
+  BOOST_REQUIRE_EQUAL(reply->message.proof.size(), 1u);
+  BOOST_TEST(to_hex(reply->message.proof[0]) == "dead");
+
+  // A asks B, which has no state: the empty responses snap.md prescribes.
+  auto empty = co_await a->request_account_range(b->node_id(), req);
+  BOOST_REQUIRE(empty.has_value());
+  BOOST_TEST(empty->message.accounts.empty());
+  BOOST_TEST(empty->message.proof.empty());
+  snap::get_storage_ranges storage{0, filled(1), {filled(2)}, {}, {}, 1000};
+  auto s = co_await a->request_storage_ranges(b->node_id(), storage);
+  BOOST_REQUIRE(s.has_value());
+  BOOST_TEST(s->message.slots.empty());
+  snap::get_byte_codes codes{0, {filled(3)}, 1000};
+  auto c = co_await a->request_byte_codes(b->node_id(), codes);
+  BOOST_REQUIRE(c.has_value());
+  BOOST_TEST(c->message.codes.empty());
+  snap::get_trie_nodes nodes{0, filled(4), {}, 1000};
+  auto n = co_await a->request_trie_nodes(b->node_id(), nodes);
+  BOOST_REQUIRE(n.has_value());
+  BOOST_TEST(n->message.nodes.empty());
+  BOOST_TEST(n->message.request_id != c->message.request_id);
+
+  // Unknown peers are reported, not waited for.
+  const auto stranger = *wire::derive_public_key(*wire::generate_secret_key());
+  auto none = co_await a->request_account_range(stranger, req);
+  BOOST_REQUIRE(!none.has_value());
+  BOOST_TEST(none.error().is(host_errc::peer_not_found));
+
+  co_await b->shutdown();
+  co_await a->shutdown();
+}
+
+asio::awaitable<void> snap_only_peer_uses_0x10(asio::any_io_executor ex) {
+  auto a_cfg = loopback_config();
+  a_cfg.snap.provider = scripted_provider;
+  auto a = co_await started(ex, a_cfg);
+  auto c_cfg = loopback_config();
+  c_cfg.eth.enabled = false;
+  auto c = co_await started(ex, c_cfg);
+  auto dialled = co_await c->dial(a->enode());
+  BOOST_REQUIRE(dialled.has_value());
+  BOOST_TEST(layout(dialled->capabilities) == "snap/1@0x10");
+  const std::function<bool()> cond_seen = [&] { return find_peer(*a, c->node_id()).has_value(); };
+  const bool seen = co_await wait_until(ex, cond_seen);
+  BOOST_REQUIRE(seen);
+  BOOST_TEST(layout(find_peer(*a, c->node_id())->capabilities) == "snap/1@0x10");
+  BOOST_TEST(!find_peer(*a, c->node_id())->eth_status.has_value());
+
+  snap::get_account_range req{0, filled(0xaa), filled(0x00), filled(0xff), 4096};
+  auto reply = co_await c->request_account_range(a->node_id(), req);
+  BOOST_REQUIRE(reply.has_value());
+  BOOST_TEST(reply->message.accounts.size() == 2u);
+  auto back = co_await a->request_account_range(c->node_id(), req);
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST(back->message.accounts.empty());
+  co_await c->shutdown();
+  co_await a->shutdown();
+}
+
+// A capability that sorts between eth and snap ("mid/1", 2 codes): its handler
+// echoes code 0 as code 1 and records whether code 2 (out of range) is refused.
+struct mid_probe {
+  int echoes = 0;
+  std::optional<error> out_of_range;
+};
+
+class mid_handler final : public capability_handler {
+public:
+  explicit mid_handler(mid_probe& probe) : probe_(probe) {}
+  result<void> on_start(peer_session& peer) override {
+    auto refused = peer.send("mid", 2, byte_buffer{0xc0});
+    if (!refused) probe_.out_of_range = refused.error();
+    return peer.send("mid", 0, byte_buffer{0xc0});
+  }
+  result<void> on_message(peer_session& peer, std::uint64_t code, bytes_view) override {
+    if (code == 0) return peer.send("mid", 1, byte_buffer{0xc0});
+    ++probe_.echoes;
+    return {};
+  }
+
+private:
+  mid_probe& probe_;
+};
+
+asio::awaitable<void> capability_between_eth_and_snap(asio::any_io_executor ex) {
+  mid_probe pa, pb;
+  auto a_cfg = loopback_config();
+  a_cfg.snap.provider = scripted_provider;
+  a_cfg.extra_capabilities.push_back({{"mid", 1, 2}, [&pa] { return std::make_unique<mid_handler>(pa); }});
+  auto b_cfg = loopback_config();
+  b_cfg.extra_capabilities.push_back({{"mid", 1, 2}, [&pb] { return std::make_unique<mid_handler>(pb); }});
+  auto a = co_await started(ex, a_cfg);
+  auto b = co_await started(ex, b_cfg);
+  auto dialled = co_await b->dial(a->enode());
+  BOOST_REQUIRE(dialled.has_value());
+  BOOST_TEST(layout(dialled->capabilities) == "eth/68@0x10 mid/1@0x21 snap/1@0x23");
+  snap::get_account_range req{0, filled(0xaa), filled(0x00), filled(0xff), 4096};
+  auto reply = co_await b->request_account_range(a->node_id(), req);
+  BOOST_REQUIRE(reply.has_value());
+  BOOST_TEST(reply->message.accounts.size() == 2u);
+  const std::function<bool()> cond_echoed = [&] { return pa.echoes == 1 && pb.echoes == 1; };
+  const bool echoed = co_await wait_until(ex, cond_echoed);
+  BOOST_TEST(echoed);
+  BOOST_REQUIRE(pa.out_of_range.has_value());
+  BOOST_TEST(pa.out_of_range->is(wire::rlpx_errc::code_out_of_range));
+  BOOST_TEST(pa.out_of_range->message() == "mid/1 has 2 message codes; 2 is out of range");
+  co_await b->shutdown();
+  co_await a->shutdown();
+}
+
+asio::awaitable<void> legacy_auth_is_answered_in_kind(asio::any_io_executor ex) {
+  event_log a_events;
+  auto a_cfg = loopback_config();
+  a_cfg.on_event = a_events.sink();
+  auto a = co_await started(ex, a_cfg);
+  auto b_cfg = loopback_config();
+  b_cfg.dial_format = wire::handshake_format::legacy;
+  auto b = co_await started(ex, b_cfg);
+  auto dialled = co_await b->dial(a->enode());
+  BOOST_REQUIRE_MESSAGE(dialled.has_value(), (dialled ? "" : dialled.error().message()));
+  const std::function<bool()> cond_status = [&] { return a_events.count(peer_event_kind::eth_status) == 1; };
+  const bool status = co_await wait_until(ex, cond_status);
+  BOOST_TEST(status);
+  co_await b->shutdown();
+  co_await a->shutdown();
+}
+
+// A raw peer that completes the handshake and Hello (snap/1 only, so no
+// Status is owed) against `a`.
+asio::awaitable<std::unique_ptr<raw_peer>> raw_connected(asio::any_io_executor ex, host& a, tcp::endpoint ep) {
+  auto r = std::make_unique<raw_peer>(ex);
+  { const bool ok1 = co_await r->connect(ep); BOOST_REQUIRE(ok1); }
+  { const bool ok2 = co_await r->handshake(a.node_id()); BOOST_REQUIRE(ok2); }
+  const std::vector<wire::capability> caps{{"snap", 1}};
+  { const bool ok3 = co_await r->send_hello(caps); BOOST_REQUIRE(ok3); }
+  auto hello = co_await r->receive(false);
+  BOOST_REQUIRE(hello.has_value());
+  BOOST_REQUIRE_EQUAL(hello->first, wire::p2p::hello_code);
+  co_return r;
+}
+
+asio::awaitable<void> bad_input_drops_only_that_peer(asio::any_io_executor ex) {
+  event_log a_events;
+  auto a_cfg = loopback_config();
+  a_cfg.on_event = a_events.sink();
+  a_cfg.max_frame_size = 1024;
+  a_cfg.snap.provider = scripted_provider;
+  auto a = co_await started(ex, a_cfg);
+  const auto ep = *a->start();
+  auto b = co_await started(ex, loopback_config());
+  { auto d14 = co_await b->dial(a->enode()); BOOST_REQUIRE(d14.has_value()); }
+
+  snap::get_account_range req{1, filled(0xaa), filled(0x00), filled(0xff), 4096};
+  const auto good_request = snap::encode(req);
+  const byte_buffer bad_rlp{0xc3, 0xff, 0xff};
+  const byte_buffer big(2000, 0x80);
+  const byte_buffer garbage(32, 0x5a);
+  const byte_buffer bad_snappy{0x05, 0xff, 0xff};
+
+  struct bad_case {
+    const char* name;
+    int kind; // 0 garbage bytes (bad MAC), 1 malformed RLP, 2 unknown code, 3 oversize frame, 4 bad Snappy
+  };
+  const bad_case cases[] = {
+    {"bad MAC", 0}, {"malformed RLP", 1}, {"unknown code", 2}, {"oversize frame", 3}, {"bad Snappy", 4}};
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      auto r = co_await raw_connected(ex, *a, ep);
+      const std::function<bool()> cond_registered = [&] { return find_peer(*a, r->id()).has_value(); };
+      const bool registered = co_await wait_until(ex, cond_registered);
+      BOOST_REQUIRE(registered);
+      bool sent = false;
+      switch (c.kind) {
+        case 0: sent = co_await r->write(garbage); break;
+        case 1: sent = co_await r->send(0x10, bad_rlp, true); break;
+        case 2: sent = co_await r->send(0x30, good_request, true); break;
+        case 3: sent = co_await r->send(0x10, big, false); break;
+        case 4: sent = co_await r->send(0x10, bad_snappy, false); break;
+      }
+      BOOST_REQUIRE(sent);
+      auto reason = co_await r->await_disconnect(true);
+      BOOST_REQUIRE(reason.has_value());
+      BOOST_TEST(wire::p2p::to_string(*reason) == "breach_of_protocol");
+      boost::system::error_code ignored;
+      r->socket().close(ignored); // as a peer does on Disconnect
+      const std::function<bool()> cond_gone = [&] { return !find_peer(*a, r->id()).has_value(); };
+      const bool gone = co_await wait_until(ex, cond_gone);
+      BOOST_TEST(gone);
+      const auto* e = a_events.last(peer_event_kind::disconnected);
+      BOOST_REQUIRE(e != nullptr);
+      BOOST_TEST((e->peer.id == r->id()));
+      BOOST_TEST(e->by_us);
+      BOOST_TEST((e->reason == disconnect_reason::breach_of_protocol));
+    }
+    // The healthy peer is untouched and still served.
+    BOOST_REQUIRE(find_peer(*a, b->node_id()).has_value());
+    auto reply = co_await b->request_account_range(a->node_id(), req);
+    BOOST_REQUIRE(reply.has_value());
+    BOOST_TEST(reply->message.accounts.size() == 2u);
+  }
+  co_await b->shutdown();
+  co_await a->shutdown();
+}
+
+asio::awaitable<void> stalled_handshakes_and_silent_peers_are_dropped(asio::any_io_executor ex) {
+  auto a_cfg = loopback_config();
+  a_cfg.handshake_timeout = 300ms;
+  a_cfg.ping_interval = 100ms;
+  a_cfg.pong_timeout = 300ms;
+  a_cfg.eth.status_timeout = 300ms;
+  auto a = co_await started(ex, a_cfg);
+  const auto ep = *a->start();
+
+  // 1. Connects and says nothing: closed (no keys, so no Disconnect possible).
+  raw_peer silent(ex);
+  { const bool ok4 = co_await silent.connect(ep); BOOST_REQUIRE(ok4); }
+  { const bool ok5 = co_await silent.closed_by_remote(); BOOST_TEST(ok5); }
+
+  // 2. Handshakes but never sends Hello: Disconnect(ping_timeout) after A's Hello.
+  raw_peer no_hello(ex);
+  { const bool ok6 = co_await no_hello.connect(ep); BOOST_REQUIRE(ok6); }
+  { const bool ok7 = co_await no_hello.handshake(a->node_id()); BOOST_REQUIRE(ok7); }
+  auto r2 = co_await no_hello.await_disconnect(false);
+  BOOST_REQUIRE(r2.has_value());
+  BOOST_TEST((*r2 == disconnect_reason::ping_timeout));
+
+  // 3. Hello'd but never answers Ping: Disconnect(ping_timeout).
+  auto deaf = co_await raw_connected(ex, *a, ep);
+  auto r3 = co_await deaf->await_disconnect(true);
+  BOOST_REQUIRE(r3.has_value());
+  BOOST_TEST((*r3 == disconnect_reason::ping_timeout));
+
+  // 4. Offers eth/68 but never sends Status: Disconnect(ping_timeout), as ethereumjs does.
+  const std::vector<wire::capability> eth_only{{"eth", 68}};
+  raw_peer no_status(ex);
+  { const bool ok8 = co_await no_status.connect(ep); BOOST_REQUIRE(ok8); }
+  { const bool ok9 = co_await no_status.handshake(a->node_id()); BOOST_REQUIRE(ok9); }
+  { const bool ok10 = co_await no_status.send_hello(eth_only); BOOST_REQUIRE(ok10); }
+  auto r4 = co_await no_status.await_disconnect(true);
+  BOOST_REQUIRE(r4.has_value());
+  BOOST_TEST((*r4 == disconnect_reason::ping_timeout));
+
+  // 5. A Hello whose node id is not the handshake's key: unexpected identity.
+  raw_peer impostor(ex);
+  { const bool ok11 = co_await impostor.connect(ep); BOOST_REQUIRE(ok11); }
+  { const bool ok12 = co_await impostor.handshake(a->node_id()); BOOST_REQUIRE(ok12); }
+  wire::p2p::hello forged;
+  forged.client_id = "impostor";
+  forged.capabilities = {{"snap", 1}};
+  forged.node_id = *wire::derive_public_key(*wire::generate_secret_key());
+  { const bool ok13 = co_await impostor.send(wire::p2p::hello_code, wire::p2p::encode(forged), false); BOOST_REQUIRE(ok13); }
+  auto r5 = co_await impostor.await_disconnect(false);
+  BOOST_REQUIRE(r5.has_value());
+  BOOST_TEST((*r5 == disconnect_reason::unexpected_identity));
+
+  // A peer that answers pings (another host) stays through many ping rounds.
+  auto b = co_await started(ex, loopback_config());
+  { auto d15 = co_await b->dial(a->enode()); BOOST_REQUIRE(d15.has_value()); }
+  co_await sleep_for(ex, 1000ms);
+  BOOST_TEST(find_peer(*a, b->node_id()).has_value());
+  co_await b->shutdown();
+  co_await a->shutdown();
+}
+
+asio::awaitable<void> status_mismatch_is_a_subprotocol_error(asio::any_io_executor ex) {
+  event_log a_events, b_events;
+  auto a_cfg = loopback_config();
+  a_cfg.on_event = a_events.sink();
+  auto a = co_await started(ex, a_cfg);
+  auto b_cfg = loopback_config();
+  b_cfg.eth.network_id = 5;
+  b_cfg.on_event = b_events.sink();
+  auto b = co_await started(ex, b_cfg);
+  { auto d16 = co_await b->dial(a->enode()); BOOST_REQUIRE(d16.has_value()); }
+  const std::function<bool()> cond_dropped = [&] {
+    return a_events.count(peer_event_kind::disconnected) == 1 && b_events.count(peer_event_kind::disconnected) == 1;
+  };
+  const bool dropped = co_await wait_until(ex, cond_dropped);
+  BOOST_REQUIRE(dropped);
+  // Both validate, so either may speak first; each side's reason is subprotocol_error.
+  BOOST_TEST((a_events.last(peer_event_kind::disconnected)->reason == disconnect_reason::subprotocol_error));
+  BOOST_TEST((b_events.last(peer_event_kind::disconnected)->reason == disconnect_reason::subprotocol_error));
+  BOOST_TEST(a_events.count(peer_event_kind::eth_status) == 0u);
+  co_await b->shutdown();
+  co_await a->shutdown();
+}
+
+asio::awaitable<void> shutdown_says_client_quitting(asio::any_io_executor ex) {
+  event_log b_events;
+  auto a = co_await started(ex, loopback_config());
+  auto b_cfg = loopback_config();
+  b_cfg.on_event = b_events.sink();
+  auto b = co_await started(ex, b_cfg);
+  { auto d17 = co_await b->dial(a->enode()); BOOST_REQUIRE(d17.has_value()); }
+  co_await a->shutdown();
+  BOOST_TEST(a->peers().empty());
+  const std::function<bool()> cond_seen = [&] { return b_events.count(peer_event_kind::disconnected) == 1; };
+  const bool seen = co_await wait_until(ex, cond_seen);
+  BOOST_REQUIRE(seen);
+  const auto* e = b_events.last(peer_event_kind::disconnected);
+  BOOST_TEST((e->reason == disconnect_reason::client_quitting));
+  BOOST_TEST(!e->by_us);
+  auto late = co_await a->dial(b->enode());
+  BOOST_REQUIRE(!late.has_value());
+  BOOST_TEST(late.error().is(host_errc::shutting_down));
+  co_await b->shutdown();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(two_hosts_exchange_hello_and_eth_status_both_ways) { run_coroutine_test(hello_and_status_both_ways); }
+BOOST_AUTO_TEST_CASE(snap_requests_get_provider_data_or_the_empty_response) { run_coroutine_test(snap_requests_both_ways); }
+BOOST_AUTO_TEST_CASE(a_snap_only_peer_speaks_snap_from_0x10) { run_coroutine_test(snap_only_peer_uses_0x10); }
+BOOST_AUTO_TEST_CASE(a_capability_between_eth_and_snap_moves_snap_and_bounds_codes) {
+  run_coroutine_test(capability_between_eth_and_snap);
+}
+BOOST_AUTO_TEST_CASE(a_legacy_auth_is_answered_with_a_legacy_ack) { run_coroutine_test(legacy_auth_is_answered_in_kind); }
+BOOST_AUTO_TEST_CASE(bad_mac_bad_rlp_unknown_code_and_oversize_frames_drop_only_that_peer) {
+  run_coroutine_test(bad_input_drops_only_that_peer);
+}
+BOOST_AUTO_TEST_CASE(stalled_handshakes_silent_and_lying_peers_are_dropped) {
+  run_coroutine_test(stalled_handshakes_and_silent_peers_are_dropped);
+}
+BOOST_AUTO_TEST_CASE(an_eth_status_for_another_network_is_a_subprotocol_error) {
+  run_coroutine_test(status_mismatch_is_a_subprotocol_error);
+}
+BOOST_AUTO_TEST_CASE(shutdown_disconnects_peers_with_client_quitting) { run_coroutine_test(shutdown_says_client_quitting); }
