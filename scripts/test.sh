@@ -23,3 +23,16 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAPSTREAM_SANITIZE
 mapfile -t unit_targets < <(ctest --test-dir build/asan -N -L unit | sed -n 's/^ *Test *#[0-9]*: *\(.*\)$/test_\1/p')
 cmake --build build/asan -j"$jobs" --target "${unit_targets[@]}"
 ctest --test-dir build/asan -L unit --output-on-failure
+
+# Fuzzing of the /rpp/snapshots codec (tests/fuzz), only where clang++ is
+# installed: builds the libFuzzer target with clang in build/fuzz and runs it
+# for 30 s over the seed corpus; a crash or a failed property fails CI.
+if command -v clang++ >/dev/null 2>&1; then
+  echo "== fuzz (build/fuzz): fuzz_codec for 30 s =="
+  CXX=clang++ cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAPSTREAM_FUZZ=ON \
+    -DSNAPSTREAM_WERROR=ON -DSNAPSTREAM_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/fuzz -j"$jobs" --target fuzz_codec
+  mkdir -p build/fuzz/corpus
+  build/fuzz/tests/fuzz/fuzz_codec -dict=tests/fuzz/codec.dict -max_total_time=30 \
+    -artifact_prefix=build/fuzz/ build/fuzz/corpus tests/fuzz/corpus
+fi

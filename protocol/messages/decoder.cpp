@@ -228,6 +228,15 @@ error unbalanced(const std::uint8_t* data, std::size_t size) {
   return fail(codec_errc::not_json, "input ends inside the object");
 }
 
+/// The calling thread's parser. Its buffers grow to the largest input decoded
+/// on the thread and are kept (about 6 bytes of address space per input byte,
+/// of which only the part indexing the input's JSON tokens is ever touched):
+/// a fresh parser per large message would fault in its token index every time.
+od::parser& thread_parser() {
+  thread_local od::parser parser;
+  return parser;
+}
+
 // ---------------------------------------------------------------------------
 // Field values.
 
@@ -238,7 +247,12 @@ result<std::uint64_t> read_integer(od::value& v, field f) {
   const std::string_view token = trimmed(v.raw_json_token());
   std::uint64_t value = 0;
   switch (detail::parse_uint_token(token, value)) {
-    case detail::number_form::integer: return value;
+    case detail::number_form::integer: {
+      // Consume the value, so On-Demand never skips it as unread.
+      std::uint64_t again = 0;
+      if (v.get_uint64().get(again) || again != value) return malformed_in(f);
+      return value;
+    }
     case detail::number_form::malformed:
       return fail(codec_errc::not_json, named(f) + " is not a valid JSON number: " + quote(token));
     case detail::number_form::negative:
@@ -349,11 +363,21 @@ result<shared_bytes> read_base64(od::value& v, field f) {
   const std::string_view token = trimmed(v.raw_json_token());
   if (token.size() < 2) return malformed_in(f);
   const std::string_view raw = token.substr(1, token.size() - 2);
+  // Consume the string without unescaping it: On-Demand skips an unread
+  // string followed by ':' as if it were a key (simdjson issue 1742), which
+  // would accept `"chunk":"AAAA":"x"}}`.
+  od::raw_json_string consumed;
+  if (v.get_raw_json_string().get(consumed)) return malformed_in(f);
   auto bytes = std::make_shared<byte_buffer>(base64_decoded_max(raw.size()));
   auto n = detail::decode_base64(raw, bytes->data());
   if (!n && raw.find('\\') != std::string_view::npos) {
+    // Unescaped text is never longer than the raw text; simdjson writes in
+    // blocks, so the destination gets its padding too.
+    const std::unique_ptr<std::uint8_t[]> unescaped(new std::uint8_t[raw.size() + simdjson::SIMDJSON_PADDING]);
+    std::uint8_t* end = unescaped.get();
     std::string_view text;
-    if (v.get_string().get(text)) return fail(codec_errc::invalid_string, named(f) + ": invalid escape sequence");
+    if (thread_parser().unescape(consumed, end).get(text))
+      return fail(codec_errc::invalid_string, named(f) + ": invalid escape sequence");
     n = detail::decode_base64(text, bytes->data()); // unescaped text is shorter: room suffices
   }
   if (!n) return fail(codec_errc::invalid_base64, named(f) + ": " + n.error().message());
@@ -522,14 +546,6 @@ private:
   std::array<shared_bytes, 3> bytes_;
 };
 
-/// The calling thread's parser. Its buffers grow to the largest input decoded
-/// on the thread and are kept (about 6 bytes of address space per input byte,
-/// of which only the part indexing the input's JSON tokens is ever touched):
-/// a fresh parser per large message would fault in its token index every time.
-od::parser& thread_parser() {
-  thread_local od::parser parser;
-  return parser;
-}
 
 error too_large(std::size_t size, const decode_options& options) {
   return fail(codec_errc::too_large, "message is " + std::to_string(size) + " bytes, above the cap of " +
@@ -570,21 +586,35 @@ result<typename traits<D>::message> decode_padded(const std::uint8_t* data, std:
   return reader.finish();
 }
 
-/// Copies `input` into padded memory, then decodes it.
+/// Copies `input` into memory padded with spaces, then decodes it.
 template <direction D>
 result<typename traits<D>::message> decode_copy(bytes_view input, const decode_options& options) {
   const std::size_t size = input.size();
   if (size > options.max_size) return too_large(size, options);
+  std::unique_ptr<std::uint8_t[]> own;
+  std::uint8_t* copy = nullptr;
   if (size <= reused_copy_limit) {
-    thread_local byte_buffer scratch;
-    scratch.resize(reused_copy_limit + decode_padding);
-    if (size) std::memcpy(scratch.data(), input.data(), size);
-    return decode_padded<D>(scratch.data(), size, options);
+    thread_local std::unique_ptr<std::uint8_t[]> scratch; // allocated on a thread's first use
+    if (!scratch) scratch.reset(new std::uint8_t[reused_copy_limit + decode_padding]);
+    copy = scratch.get();
+  } else {
+    own.reset(new std::uint8_t[size + decode_padding]);
+    copy = own.get();
   }
-  std::unique_ptr<std::uint8_t[]> copy(new std::uint8_t[size + decode_padding]);
-  std::memcpy(copy.get(), input.data(), size);
-  std::memset(copy.get() + size, 0, decode_padding);
-  return decode_padded<D>(copy.get(), size, options);
+  if (size) std::memcpy(copy, input.data(), size);
+  std::memset(copy + size, ' ', decode_padding);
+  return decode_padded<D>(copy, size, options);
+}
+
+/// Decodes in place, unless the first padding byte is '}': On-Demand may then
+/// read the padding as part of the document (simdjson issue 1834), so such
+/// input is decoded from a copy padded with spaces, making the outcome
+/// independent of the caller's padding.
+template <direction D>
+result<typename traits<D>::message> decode_in_place(padded_input input, const decode_options& options) {
+  const bytes_view bytes = input.bytes();
+  if (bytes.data()[bytes.size()] == '}') return decode_copy<D>(bytes, options);
+  return decode_padded<D>(bytes.data(), bytes.size(), options);
 }
 
 } // namespace
@@ -608,7 +638,7 @@ result<snapshots_request> decode_request(bytes_view input, const decode_options&
 }
 
 result<snapshots_request> decode_request(padded_input input, const decode_options& options) {
-  return decode_padded<direction::request>(input.bytes().data(), input.bytes().size(), options);
+  return decode_in_place<direction::request>(input, options);
 }
 
 result<snapshots_response> decode_response(bytes_view input, const decode_options& options) {
@@ -616,7 +646,7 @@ result<snapshots_response> decode_response(bytes_view input, const decode_option
 }
 
 result<snapshots_response> decode_response(padded_input input, const decode_options& options) {
-  return decode_padded<direction::response>(input.bytes().data(), input.bytes().size(), options);
+  return decode_in_place<direction::response>(input, options);
 }
 
 } // namespace snapstream::messages
