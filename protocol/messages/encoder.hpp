@@ -18,11 +18,13 @@ namespace snapstream::messages {
 /// body's fields in the order of docs/protocol.md 2.1, no whitespace. Requests
 /// carry no byte field, so `encoding` does not change the output. Strings are
 /// escaped and invalid UTF-8 in them is replaced by U+FFFD (so the output is
-/// always valid JSON). Throws only `std::bad_alloc`.
+/// always valid JSON). `request.body` must hold a value (not be valueless by
+/// exception). Throws only `std::bad_alloc`.
 void encode(const snapshots_request& request, byte_encoding encoding, byte_buffer& out);
 
 /// Appends the JSON text of `response` to `out`, its byte field in `encoding`
-/// (written in place, after one exact-size growth of `out`). Throws only `std::bad_alloc`.
+/// (written in place, after one exact-size growth of `out`). `response.body`
+/// must hold a value. Throws only `std::bad_alloc`.
 void encode(const snapshots_response& response, byte_encoding encoding, byte_buffer& out);
 
 /// Upper bound, bytes, of an encoded `chunk` response carrying `payload` chunk

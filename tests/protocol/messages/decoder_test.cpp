@@ -151,8 +151,6 @@ BOOST_AUTO_TEST_CASE(padded_input_needs_the_padding_and_decodes_in_place) {
   byte_buffer json;
   const std::string_view text = R"({"type":"chunk","session_id":1,"chunk_index":2})";
   json.assign(text.begin(), text.end());
-  json.shrink_to_fit();
-  if (json.capacity() - json.size() < decode_padding) BOOST_TEST(!padded_input::from(json).has_value());
   reserve_padding(json);
   BOOST_TEST(json.capacity() - json.size() >= decode_padding);
   BOOST_TEST(json.size() == text.size());
