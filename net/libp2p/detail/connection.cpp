@@ -329,13 +329,19 @@ awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
       break;
     }
     self->drained_.notify_all();
-    auto [ec, n] = co_await asio::async_write(self->socket_, asio::buffer(self->wire_.data(), need),
-                                              asio::as_tuple(use_awaitable));
-    (void)n;
+    // A peer that stops reading would block this write forever and keep the
+    // connection (and its slot) alive: the stall timeout bounds it.
+    const auto stall = self->config().stream_stall_timeout;
+    const auto ec = co_await write_until(self->socket_, asio::buffer(self->wire_.data(), need), clock::now() + stall);
     if (ec) {
-      self->close(ec == asio::error::operation_aborted && self->host_->stopping_
-                      ? self->host_->stopped_error()
-                      : make_error(host_errc::io_error, "write: " + ec.message()));
+      if (ec == asio::error::timed_out) {
+        self->close(make_error(host_errc::stream_stalled, "remote read nothing for " +
+                                                              std::to_string(stall.count()) + " ms"));
+      } else if (ec == asio::error::operation_aborted && self->host_->stopping_) {
+        self->close(self->host_->stopped_error());
+      } else {
+        self->close(make_error(host_errc::io_error, "write: " + ec.message()));
+      }
       break;
     }
   }
