@@ -255,7 +255,9 @@ int main(int argc, char** argv) {
   }
 
   const auto print = [](const char* name, const char* unit, const stats& s) {
-    std::printf("%-44s median %10.1f  min %10.1f  max %10.1f  %s\n", name, s.median, s.min, s.max, unit);
+    const char* fmt = std::string_view(unit) == "x" ? "%-44s median %10.3f  min %10.3f  max %10.3f  %s\n"
+                                                    : "%-44s median %10.1f  min %10.1f  max %10.1f  %s\n";
+    std::printf(fmt, name, s.median, s.min, s.max, unit);
   };
   std::printf("bench_transport: %zu MiB per bulk run, %d runs, %d sequential requests per run\n", mib, runs, requests);
   print("raw TCP loopback, one connection", "MiB/s", summarize(tcp_rates));
