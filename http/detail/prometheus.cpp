@@ -1,0 +1,189 @@
+#include "http/detail/prometheus.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace snapstream::http::detail {
+
+namespace {
+
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void escape_label(std::string& out, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      default: out += c;
+    }
+  }
+}
+
+struct label {
+  std::string_view name;
+  std::string_view value;
+};
+
+void sample(std::string& out, std::string_view name, std::initializer_list<label> labels,
+            std::string_view value) {
+  out += name;
+  if (labels.size() != 0) {
+    out += '{';
+    bool first = true;
+    for (const auto& l : labels) {
+      if (!first) out += ',';
+      first = false;
+      out += l.name;
+      out += "=\"";
+      escape_label(out, l.value);
+      out += '"';
+    }
+    out += '}';
+  }
+  out += ' ';
+  out += value;
+  out += '\n';
+}
+
+void sample(std::string& out, std::string_view name, std::initializer_list<label> labels,
+            std::uint64_t value) {
+  sample(out, name, labels, std::to_string(value));
+}
+
+void counter(std::string& out, std::string_view name, std::string_view help, std::uint64_t value) {
+  family(out, name, "counter", help);
+  sample(out, name, {}, value);
+}
+
+void gauge(std::string& out, std::string_view name, std::string_view help, std::uint64_t value) {
+  family(out, name, "gauge", help);
+  sample(out, name, {}, value);
+}
+
+/// `bounds` ascending, `cumulative[i]` = observations <= bounds[i].
+template <class Bounds, class Counts>
+void histogram(std::string& out, std::string_view name, std::string_view help, const Bounds& bounds,
+               const Counts& cumulative, double sum, std::uint64_t count) {
+  family(out, name, "histogram", help);
+  const std::string bucket = std::string(name) + "_bucket";
+  const std::size_t n = std::min<std::size_t>(std::size(bounds), std::size(cumulative));
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isinf(bounds[i]) || std::isnan(bounds[i])) continue; // +Inf comes last, from `count`
+    const std::string le = format_sample_value(bounds[i]);
+    sample(out, bucket, {{"le", le}}, static_cast<std::uint64_t>(cumulative[i]));
+  }
+  sample(out, bucket, {{"le", "+Inf"}}, count);
+  sample(out, std::string(name) + "_sum", {}, format_sample_value(sum));
+  sample(out, std::string(name) + "_count", {}, count);
+}
+
+} // namespace
+
+void request_stats::record(unsigned status, double seconds, bool timed) {
+  ++by_status_[status];
+  if (!timed) return;
+  if (!(seconds >= 0) || std::isinf(seconds)) seconds = 0;
+  ++count_;
+  sum_ += seconds;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    if (seconds <= bounds[i]) {
+      ++buckets_[i];
+      break;
+    }
+  }
+}
+
+std::string format_sample_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
+  if (ec != std::errc()) return "NaN";
+  return std::string(buf, ptr);
+}
+
+std::string render_metrics(const actors::metrics_snapshot& node, const request_stats& http) {
+  std::string out;
+  out.reserve(4096 + node.breakers.size() * 256);
+
+  family(out, "snapstream_sessions", "gauge", "Consumer snapshot sessions by state.");
+  constexpr std::array states{actors::session_state::planning, actors::session_state::syncing,
+                              actors::session_state::verified, actors::session_state::failed,
+                              actors::session_state::cancelled};
+  for (auto st : states) {
+    std::uint64_t n = 0;
+    for (const auto& [name, count] : node.sessions_by_state)
+      if (name == actors::to_string(st)) n += count;
+    sample(out, "snapstream_sessions", {{"state", actors::to_string(st)}}, n);
+  }
+  for (const auto& [name, count] : node.sessions_by_state) {
+    bool known = false;
+    for (auto st : states) known = known || name == actors::to_string(st);
+    if (!known) sample(out, "snapstream_sessions", {{"state", name}}, count);
+  }
+
+  counter(out, "snapstream_snapshot_bytes_received_total",
+          "Chunk payload bytes applied by consumer sessions.", node.bytes_received);
+  counter(out, "snapstream_snapshot_chunks_received_total", "Chunks applied by consumer sessions.",
+          node.chunks_received);
+  counter(out, "snapstream_snapshot_bytes_served_total", "Chunk payload bytes served to consumers.",
+          node.bytes_served);
+  counter(out, "snapstream_snapshot_chunks_served_total", "Chunks served to consumers.",
+          node.chunks_served);
+  counter(out, "snapstream_verification_failures_total",
+          "Chunks or light-client updates that failed verification.", node.verification_failures);
+  gauge(out, "snapstream_inbound_sessions", "Provider sessions currently open.", node.inbound_sessions);
+  counter(out, "snapstream_provider_requests_served_total", "Snapshot requests the provider answered.",
+          node.requests_served);
+  counter(out, "snapstream_provider_requests_refused_total",
+          "Snapshot requests the provider refused (breaker open, saturated, malformed).",
+          node.requests_refused);
+
+  histogram(out, "snapstream_chunk_request_duration_seconds",
+            "Latency of consumer snapshot requests to providers.", node.latency_bounds,
+            node.latency_buckets, node.latency_sum, node.latency_count);
+
+  family(out, "snapstream_breaker_state", "gauge",
+         "Provider circuit breaker per peer: 1 for its current state, 0 for the others.");
+  constexpr std::array breaker_states{actors::breaker_state::closed, actors::breaker_state::open,
+                                      actors::breaker_state::half_open};
+  for (const auto& b : node.breakers)
+    for (auto st : breaker_states)
+      sample(out, "snapstream_breaker_state", {{"peer", b.peer}, {"state", actors::to_string(st)}},
+             std::uint64_t{b.state == st ? 1u : 0u});
+  family(out, "snapstream_breaker_recent_failures", "gauge",
+         "Failures per peer inside the breaker's window.");
+  for (const auto& b : node.breakers)
+    sample(out, "snapstream_breaker_recent_failures", {{"peer", b.peer}},
+           std::uint64_t{b.recent_failures});
+
+  family(out, "snapstream_http_requests_total", "counter",
+         "Control-plane HTTP requests answered, by status code.");
+  for (const auto& [status, count] : http.by_status())
+    sample(out, "snapstream_http_requests_total", {{"code", std::to_string(status)}}, count);
+  std::array<std::uint64_t, request_stats::bounds.size()> cumulative{};
+  std::uint64_t running = 0;
+  for (std::size_t i = 0; i < cumulative.size(); ++i) {
+    running += http.buckets()[i];
+    cumulative[i] = running;
+  }
+  histogram(out, "snapstream_http_request_duration_seconds",
+            "Control-plane request latency, from the request's first byte until its response is ready "
+            "(event streams excluded).",
+            request_stats::bounds, cumulative, http.sum(), http.count());
+  gauge(out, "snapstream_http_connections", "Open control-plane connections.", http.connections());
+  return out;
+}
+
+} // namespace snapstream::http::detail

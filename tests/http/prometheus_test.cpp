@@ -1,0 +1,67 @@
+#include <boost/test/unit_test.hpp>
+
+#include "http/detail/prometheus.hpp"
+#include "tests/http/prometheus_text.hpp"
+
+#include <cmath>
+
+using namespace snapstream;
+using namespace snapstream::http::detail;
+using snapstream::http::test::parse_prometheus;
+
+BOOST_AUTO_TEST_CASE(sample_values_use_the_shortest_exact_decimal) {
+  BOOST_TEST(format_sample_value(0.005) == "0.005");
+  BOOST_TEST(format_sample_value(1.0) == "1");
+  BOOST_TEST(format_sample_value(1e21) == "1e+21");
+  BOOST_TEST(format_sample_value(INFINITY) == "+Inf");
+  BOOST_TEST(format_sample_value(-INFINITY) == "-Inf");
+  BOOST_TEST(format_sample_value(NAN) == "NaN");
+}
+
+BOOST_AUTO_TEST_CASE(empty_metrics_still_form_a_valid_exposition) {
+  auto doc = parse_prometheus(render_metrics({}, request_stats{}));
+  BOOST_TEST_REQUIRE(doc.error == "");
+  BOOST_TEST(doc.value("snapstream_chunk_request_duration_seconds_bucket", {{"le", "+Inf"}}) == 0.0);
+  BOOST_TEST(doc.value("snapstream_http_request_duration_seconds_count") == 0.0);
+  BOOST_TEST(doc.families.at("snapstream_breaker_state").samples.empty());
+}
+
+BOOST_AUTO_TEST_CASE(request_latencies_fill_cumulative_buckets) {
+  request_stats stats;
+  stats.record(200, 0.0004, true);
+  stats.record(200, 0.003, true);
+  stats.record(404, 7.0, true);
+  stats.record(200, 100.0, false); // an event stream: counted, not timed
+  auto doc = parse_prometheus(render_metrics({}, stats));
+  BOOST_TEST_REQUIRE(doc.error == "");
+  BOOST_TEST(doc.value("snapstream_http_requests_total", {{"code", "200"}}) == 3.0);
+  BOOST_TEST(doc.value("snapstream_http_requests_total", {{"code", "404"}}) == 1.0);
+  BOOST_TEST(doc.value("snapstream_http_request_duration_seconds_bucket", {{"le", "0.0005"}}) == 1.0);
+  BOOST_TEST(doc.value("snapstream_http_request_duration_seconds_bucket", {{"le", "0.0025"}}) == 1.0);
+  BOOST_TEST(doc.value("snapstream_http_request_duration_seconds_bucket", {{"le", "0.005"}}) == 2.0);
+  BOOST_TEST(doc.value("snapstream_http_request_duration_seconds_bucket", {{"le", "5"}}) == 2.0);
+  BOOST_TEST(doc.value("snapstream_http_request_duration_seconds_bucket", {{"le", "+Inf"}}) == 3.0);
+  BOOST_TEST(doc.value("snapstream_http_request_duration_seconds_count") == 3.0);
+  BOOST_TEST(doc.value("snapstream_http_request_duration_seconds_sum") == 7.0034, boost::test_tools::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_session_states_are_kept_and_label_values_escaped) {
+  actors::metrics_snapshot m;
+  m.sessions_by_state = {{"paused\n\"x\"", 2}};
+  const auto text = render_metrics(m, request_stats{});
+  BOOST_TEST(text.find("snapstream_sessions{state=\"paused\\n\\\"x\\\"\"} 2\n") != std::string::npos);
+  auto doc = parse_prometheus(text);
+  BOOST_TEST_REQUIRE(doc.error == "");
+  BOOST_TEST(doc.value("snapstream_sessions", {{"state", "paused\n\"x\""}}) == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_test_parser_rejects_what_a_scraper_would_misread) {
+  BOOST_TEST(parse_prometheus("# TYPE a counter\na 1\n").error == "");
+  BOOST_TEST(parse_prometheus("a 1\n").error != "");                             // no TYPE
+  BOOST_TEST(parse_prometheus("# TYPE a counter\na 1").error != "");             // no final newline
+  BOOST_TEST(parse_prometheus("# TYPE a counter\na{x=\"1\"} one\n").error != ""); // bad value
+  BOOST_TEST(parse_prometheus("# TYPE a counter\na{x=1} 1\n").error != "");      // unquoted label
+  BOOST_TEST(parse_prometheus("# TYPE a counter\n# TYPE b gauge\na 1\nb 1\na{x=\"y\"} 2\n").error != ""); // ungrouped
+  BOOST_TEST(parse_prometheus("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n").error != "");
+  BOOST_TEST(parse_prometheus("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n").error != "");
+}
