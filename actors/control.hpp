@@ -126,7 +126,9 @@ struct metrics_snapshot {
 };
 
 /// What the control plane needs from a node. Every call completes on the
-/// caller's executor; errors carry a `control_errc`.
+/// caller's executor; errors carry a `control_errc`. Calls should honour Asio
+/// per-operation (terminal) cancellation: the HTTP layer cancels a call that
+/// outlives its timeout or the server's stop, and waits until it has ended.
 class control_backend {
 public:
   virtual ~control_backend() = default;
