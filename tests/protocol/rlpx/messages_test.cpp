@@ -186,7 +186,9 @@ BOOST_AUTO_TEST_CASE(every_snap1_message_round_trips) {
   const auto from = unhex("00");
 
   snap::get_storage_ranges gsr{2, filled(1), {filled(2), filled(3)}, from, {}, 1000};
-  auto gsr2 = snap::decode_get_storage_ranges(snap::encode(gsr));
+  // Decoded messages borrow the encoded payload: keep it alive.
+  const auto gsr_bytes = snap::encode(gsr);
+  auto gsr2 = snap::decode_get_storage_ranges(gsr_bytes);
   BOOST_REQUIRE(gsr2.has_value());
   BOOST_TEST(gsr2->account_hashes.size() == 2u);
   BOOST_TEST((gsr2->account_hashes[1] == filled(3)));
@@ -205,7 +207,8 @@ BOOST_AUTO_TEST_CASE(every_snap1_message_round_trips) {
   BOOST_TEST(sr2->proof.size() == 1u);
 
   snap::get_byte_codes gbc{4, {filled(6)}, 50000};
-  auto gbc2 = snap::decode_get_byte_codes(snap::encode(gbc));
+  const auto gbc_bytes = snap::encode(gbc);
+  auto gbc2 = snap::decode_get_byte_codes(gbc_bytes);
   BOOST_REQUIRE(gbc2.has_value());
   BOOST_TEST((gbc2->hashes == std::vector<hash256>{filled(6)}));
   BOOST_TEST(gbc2->response_bytes == 50000u);
