@@ -20,38 +20,60 @@ constexpr std::uint64_t round_constants[24] = {
   0x8000000080008081ull, 0x8000000000008080ull, 0x0000000080000001ull, 0x8000000080008008ull,
 };
 
-// rho and pi combined: walking the lanes in pi's order starting from lane 1,
-// lane pi_lane[i] receives the previous lane rotated by rho_offset[i].
-constexpr int rho_offset[24] = {1,  3,  6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
-                                27, 41, 56, 8,  25, 43, 62, 18, 39, 61, 20, 44};
-constexpr int pi_lane[24] = {10, 7,  11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
-                             15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1};
+// rho offsets and pi destinations per lane index x + 5y, derived at compile
+// time from their definitions (FIPS 202, algorithms 2 and 3) rather than
+// transcribed: rho walks (x, y) from (1, 0) with offsets (t+1)(t+2)/2 mod 64;
+// pi moves lane (x, y) to (y, 2x + 3y mod 5).
+struct lane_tables {
+  int rho[25]{};
+  int pi_dest[25]{};
+};
 
-void keccak_f1600(std::array<std::uint64_t, 25>& a) noexcept {
+constexpr lane_tables make_lane_tables() {
+  lane_tables t;
+  int x = 1, y = 0;
+  for (int step = 0; step < 24; ++step) {
+    t.rho[x + 5 * y] = ((step + 1) * (step + 2) / 2) % 64;
+    const int nx = y;
+    const int ny = (2 * x + 3 * y) % 5;
+    x = nx;
+    y = ny;
+  }
+  for (int lx = 0; lx < 5; ++lx)
+    for (int ly = 0; ly < 5; ++ly) t.pi_dest[lx + 5 * ly] = ly + 5 * ((2 * lx + 3 * ly) % 5);
+  return t;
+}
+
+constexpr lane_tables lanes = make_lane_tables();
+static_assert(lanes.rho[1] == 1 && lanes.rho[6] == 44 && lanes.rho[24] == 14, "rho offsets");
+static_assert(lanes.pi_dest[6] == 1 && lanes.pi_dest[3] == 5, "pi destinations");
+
+// Every step of a round is fully unrolled so that each lane index is a
+// constant and the 25 lanes can live in registers.
+void keccak_f1600(std::array<std::uint64_t, 25>& state) noexcept {
+  std::uint64_t a[25];
+  std::memcpy(a, state.data(), sizeof a);
   for (std::uint64_t rc : round_constants) {
-    // theta
     std::uint64_t c[5];
+#pragma GCC unroll 5
     for (int x = 0; x < 5; ++x) c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-    for (int x = 0; x < 5; ++x) {
-      const std::uint64_t d = c[(x + 4) % 5] ^ std::rotl(c[(x + 1) % 5], 1);
-      for (int y = 0; y < 25; y += 5) a[y + x] ^= d;
-    }
-    // rho and pi
-    std::uint64_t carried = a[1];
-    for (int i = 0; i < 24; ++i) {
-      const int j = pi_lane[i];
-      const std::uint64_t next = a[j];
-      a[j] = std::rotl(carried, rho_offset[i]);
-      carried = next;
-    }
+    std::uint64_t d[5];
+#pragma GCC unroll 5
+    for (int x = 0; x < 5; ++x) d[x] = c[(x + 4) % 5] ^ std::rotl(c[(x + 1) % 5], 1);
+    // theta's parity, rho's rotation and pi's move in one pass
+    std::uint64_t b[25];
+#pragma GCC unroll 25
+    for (int i = 0; i < 25; ++i) b[lanes.pi_dest[i]] = std::rotl(a[i] ^ d[i % 5], lanes.rho[i]);
     // chi
+#pragma GCC unroll 5
     for (int y = 0; y < 25; y += 5) {
-      const std::uint64_t row[5] = {a[y], a[y + 1], a[y + 2], a[y + 3], a[y + 4]};
-      for (int x = 0; x < 5; ++x) a[y + x] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5]);
+#pragma GCC unroll 5
+      for (int x = 0; x < 5; ++x) a[y + x] = b[y + x] ^ (~b[y + (x + 1) % 5] & b[y + (x + 2) % 5]);
     }
     // iota
     a[0] ^= rc;
   }
+  std::memcpy(state.data(), a, sizeof a);
 }
 
 void absorb_block(std::array<std::uint64_t, 25>& state, const std::uint8_t* block) noexcept {
