@@ -11,9 +11,10 @@
 //   {"event":"served","request":"GetAccountRange","reqId":N}
 //   {"event":"frame_in","code":N} / {"event":"frame_out","code":N}   (raw wire codes >= 0x10)
 //   {"event":"removed","reason":N,"disconnectWe":bool}
+//   {"event":"ping_in"} / {"event":"pong_in"}   (keep-alive messages that arrived)
 //
 // Commands on stdin, one per line: "request" (send GetAccountRange again, with
-// the next request id: 7, 8, ...),
+// the next request id: 7, 8, ...), "ping",
 // "corrupt-mac", "unknown-code", "bad-rlp" (send a bad frame), "quit".
 
 import { Common, Mainnet } from '@ethereumjs/common'
@@ -91,6 +92,17 @@ function onPeer(p) {
     const body = parseBody(data)
     if (body && body[0] >= 0x10 && body[0] < 0x80) emit('frame_in', { code: body[0] })
     return body
+  }
+  // Keep-alive: report Pings and Pongs that arrive.
+  const handlePing = p._handlePing.bind(p)
+  p._handlePing = () => {
+    emit('ping_in')
+    handlePing()
+  }
+  const handlePong = p._handlePong.bind(p)
+  p._handlePong = () => {
+    emit('pong_in')
+    handlePong()
   }
   const sendMessage = p._sendMessage.bind(p)
   p._sendMessage = (code, data) => {
@@ -187,6 +199,7 @@ commands.on('line', (line) => {
   if (cmd === 'quit') return quit(0)
   if (!peer) return emit('error', { message: `no peer for ${cmd}` })
   if (cmd === 'request') requestAccountRange()
+  else if (cmd === 'ping') peer._sendPing()
   else if (cmd === 'corrupt-mac') sendCorruptFrame()
   else if (cmd === 'unknown-code') peer._sendMessage(0x30, snappy.compress(RLP.encode([])))
   else if (cmd === 'bad-rlp') {

@@ -83,7 +83,7 @@ void host_state::spawn(asio::awaitable<void> task, const char* what) {
 }
 
 void host_state::emit(const peer_event& e) const {
-  if (!config.on_event) return;
+  if (!config.on_event || detached.load(std::memory_order_acquire)) return;
   try {
     config.on_event(e);
   } catch (const std::exception& ex) {
@@ -188,8 +188,10 @@ result<std::unique_ptr<host>> host::create(boost::asio::any_io_executor executor
 host::host(std::shared_ptr<detail::host_state> state) : state_(std::move(state)) {}
 
 host::~host() {
-  // shutdown() is the orderly way; this only makes sure nothing stays open.
+  // shutdown() is the orderly way; this only makes sure nothing stays open and
+  // that no callback reaches objects that may die with the host's owner.
   auto st = state_;
+  st->detached.store(true, std::memory_order_release);
   boost::asio::dispatch(st->strand, [st] {
     st->stopping = true;
     if (st->acceptor) {
@@ -197,7 +199,7 @@ host::~host() {
       st->acceptor->close(ignored);
     }
     auto live = st->connections;
-    for (const auto& c : live) c->close_now();
+    for (const auto& c : live) c->abandon();
   });
 }
 

@@ -12,6 +12,8 @@
 /// any thread; `start()` before the executor runs or on the strand.
 /// `shutdown()` disconnects every peer (client_quitting) and returns once every
 /// coroutine the host started has finished; call it before destroying the host.
+/// Destroying the host without it closes every connection, and from that
+/// moment no callback (events, snap provider, capability handlers) is called.
 
 #include "net/rlpx/config.hpp"
 #include "net/rlpx/host_errc.hpp"

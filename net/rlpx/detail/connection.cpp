@@ -211,6 +211,15 @@ void connection::close_now() noexcept {
   watchdog_timer_.cancel();
 }
 
+void connection::abandon() noexcept {
+  if (!closing_) {
+    closing_ = true;
+    reason_ = disconnect_reason::client_quitting;
+    by_us_ = true;
+  }
+  close_now();
+}
+
 void connection::teardown() {
   if (torn_down_) return;
   torn_down_ = true;
@@ -223,7 +232,8 @@ void connection::teardown() {
   if (!active_) return;
   if (auto it = host_->peers.find(info_.id); it != host_->peers.end() && it->second == self) host_->peers.erase(it);
   host_->unpublish(info_.id);
-  for (auto& h : handlers_) h->on_stop(*this);
+  if (!host_->detached.load(std::memory_order_acquire))
+    for (auto& h : handlers_) h->on_stop(*this);
   peer_event e;
   e.kind = peer_event_kind::disconnected;
   e.peer = info_;
@@ -479,6 +489,8 @@ result<void> connection::activate(const wire::p2p::hello& remote) {
   e.kind = peer_event_kind::connected;
   e.peer = info_;
   host.emit(e);
+  if (host.detached.load(std::memory_order_acquire))
+    return refuse(disconnect_reason::client_quitting, "host object destroyed");
   for (auto& h : handlers_)
     if (auto r = h->on_start(*this); !r) return r.error();
   wake();
@@ -503,6 +515,10 @@ asio::awaitable<result<wire::frame_message>> connection::read_frame(std::shared_
 
 result<void> connection::dispatch(const wire::frame_message& m) {
   if (m.code < wire::base_protocol_length) return dispatch_base(m);
+  if (host_->detached.load(std::memory_order_acquire)) {
+    abandon(); // no handler may run once the host object is gone
+    return {};
+  }
   auto routed = table_.route(m.code);
   if (!routed) return routed.error();
   bytes_view payload = m.payload;
@@ -667,6 +683,7 @@ void connection::check_deadlines(steady::time_point now) {
     if (!pong_deadline_) pong_deadline_ = now + cfg.pong_timeout;
     next_ping_ = now + cfg.ping_interval;
   }
+  if (host_->detached.load(std::memory_order_acquire)) return;
   for (auto& h : handlers_) {
     auto d = h->deadline();
     if (!d || now < *d) continue;

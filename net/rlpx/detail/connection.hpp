@@ -47,6 +47,8 @@ public:
   void fail(wire::p2p::disconnect_reason reason, std::string detail, bool by_us = true);
   /// Closes the socket now and wakes every coroutine of this connection.
   void close_now() noexcept;
+  /// Closes at once because the host object is gone (reason client_quitting).
+  void abandon() noexcept;
 
   /// The handler of shared capability `name`, if any.
   [[nodiscard]] capability_handler* handler(std::string_view name) const noexcept;

@@ -36,6 +36,9 @@ struct host_state : std::enable_shared_from_this<host_state> {
   std::size_t handshaking = 0;
   std::size_t running = 0; ///< coroutines started by `spawn` and not finished
   bool stopping = false;
+  /// Set when the `host` object is destroyed: from then on no callback into
+  /// user code (events, provider, handlers) is made. Any thread may read it.
+  std::atomic<bool> detached{false};
   asio::steady_timer idle_signal;
   std::atomic<std::uint64_t> next_request_id{1};
   /// The listener's endpoint once open (read by `host::enode` from any thread).

@@ -425,8 +425,46 @@ asio::awaitable<void> shutdown_says_client_quitting(asio::any_io_executor ex) {
   co_await b->shutdown();
 }
 
+asio::awaitable<void> destroyed_host_calls_nothing_back(asio::any_io_executor ex) {
+  // A's callbacks record into storage that outlives A, so the test can check
+  // that none fires once A is destroyed without shutdown().
+  auto a_events = std::make_shared<std::vector<peer_event_kind>>();
+  auto served = std::make_shared<int>(0);
+  event_log b_events;
+  auto a_cfg = loopback_config();
+  a_cfg.on_event = [a_events](const peer_event& e) { a_events->push_back(e.kind); };
+  a_cfg.snap.provider = [served](std::uint64_t code, bytes_view request) {
+    ++*served;
+    return scripted_provider(code, request);
+  };
+  auto a = co_await started(ex, a_cfg);
+  auto b_cfg = loopback_config();
+  b_cfg.on_event = b_events.sink();
+  auto b = co_await started(ex, b_cfg);
+  { auto d = co_await b->dial(a->enode()); BOOST_REQUIRE(d.has_value()); }
+  const std::function<bool()> status_seen = [&] { return a_events->size() >= 2; };
+  { const bool ok = co_await wait_until(ex, status_seen); BOOST_REQUIRE(ok); }
+  const auto a_id = a->node_id();
+  const std::size_t before = a_events->size();
+  const int served_before = *served;
+
+  a.reset(); // no shutdown(): the connection is abandoned
+  const std::function<bool()> b_dropped = [&] { return b_events.count(peer_event_kind::disconnected) == 1; };
+  { const bool ok = co_await wait_until(ex, b_dropped); BOOST_REQUIRE(ok); }
+  snap::get_account_range req{0, filled(0xaa), filled(0x00), filled(0xff), 4096};
+  auto late = co_await b->request_account_range(a_id, req);
+  BOOST_TEST(!late.has_value());
+  co_await sleep_for(ex, 200ms);
+  BOOST_TEST(a_events->size() == before);
+  BOOST_TEST(*served == served_before);
+  co_await b->shutdown();
+}
+
 } // namespace
 
+BOOST_AUTO_TEST_CASE(destroying_a_host_without_shutdown_calls_nothing_back) {
+  run_coroutine_test(destroyed_host_calls_nothing_back);
+}
 BOOST_AUTO_TEST_CASE(two_hosts_exchange_hello_and_eth_status_both_ways) { run_coroutine_test(hello_and_status_both_ways); }
 BOOST_AUTO_TEST_CASE(snap_requests_get_provider_data_or_the_empty_response) { run_coroutine_test(snap_requests_both_ways); }
 BOOST_AUTO_TEST_CASE(a_snap_only_peer_speaks_snap_from_0x10) { run_coroutine_test(snap_only_peer_uses_0x10); }

@@ -295,6 +295,38 @@ asio::awaitable<void> corrupted_frames_drop_only_the_sender(asio::any_io_executo
   co_await h->shutdown();
 }
 
+asio::awaitable<void> keepalive_both_ways(asio::any_io_executor ex) {
+  event_log ours;
+  auto cfg = loopback_config();
+  cfg.on_event = ours.sink();
+  cfg.snap.provider = our_accounts;
+  cfg.ping_interval = 200ms; // ethereumjs pings every 15 s (fixed); we ping fast
+  cfg.pong_timeout = 2000ms;
+  auto h = co_await started(ex, cfg);
+  node_peer js(ex);
+  std::vector<std::string> args{"--role", "dial", "--target", h->enode(), "--name", "keepalive"};
+  js.start(args);
+  auto connected = co_await js.wait_for("connected");
+  BOOST_REQUIRE(connected.has_value());
+  const auto js_id = id_of(*connected);
+  // It receives our (Snappy-compressed) Pings and answers each; we stay connected.
+  for (int i = 0; i < 5; ++i) {
+    auto ping = co_await js.wait_for("ping_in");
+    BOOST_REQUIRE(ping.has_value());
+    js.command("request"); // interleave other traffic with the keep-alive
+    check_js_decoded_ours(co_await js.wait_for("account_range", "reqId", 8 + i));
+  }
+  // Its Ping gets our Pong.
+  js.command("ping");
+  auto pong = co_await js.wait_for("pong_in");
+  BOOST_REQUIRE_MESSAGE(pong.has_value(), "ethereumjs got no Pong from us");
+  BOOST_TEST(find_peer(*h, js_id).has_value());
+  BOOST_TEST(ours.count(peer_event_kind::disconnected) == 0u);
+  auto removed = co_await js.wait_for("removed", "", 0, 100ms);
+  BOOST_TEST(!removed.has_value());
+  co_await h->shutdown();
+}
+
 struct npm_fixture {
   npm_fixture() { ensure_npm_dependencies(); }
 };
@@ -307,6 +339,7 @@ BOOST_AUTO_TEST_CASE(ethereumjs_dials_us_and_we_dial_it_status_and_snap_on_0x21_
   run_coroutine_test(both_directions_eth_and_snap);
 }
 BOOST_AUTO_TEST_CASE(an_ethereumjs_peer_with_only_snap_uses_0x10_and_0x11) { run_coroutine_test(snap_only_peer); }
+BOOST_AUTO_TEST_CASE(keep_alive_pings_are_answered_both_ways) { run_coroutine_test(keepalive_both_ways); }
 BOOST_AUTO_TEST_CASE(a_corrupted_frame_drops_that_ethereumjs_peer_and_not_another) {
   run_coroutine_test(corrupted_frames_drop_only_the_sender);
 }
