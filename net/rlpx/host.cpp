@@ -54,12 +54,12 @@ host_state::host_state(asio::any_io_executor executor, host_config cfg, wire::pu
   if (config.eth.enabled) {
     const eth_config* eth = &config.eth;
     registrations.push_back({*wire::eth_capability(config.eth.version),
-                             [eth] { return std::unique_ptr<capability_handler>(new eth_handler(*eth)); }});
+                             [eth]() -> std::unique_ptr<capability_handler> { return std::make_unique<eth_handler>(*eth); }});
   }
   if (config.snap.enabled) {
     const snap_config* snap = &config.snap;
     registrations.push_back({*wire::snap_capability(1),
-                             [snap] { return std::unique_ptr<capability_handler>(new snap_handler(*snap)); }});
+                             [snap]() -> std::unique_ptr<capability_handler> { return std::make_unique<snap_handler>(*snap); }});
   }
   for (auto& extra : config.extra_capabilities) registrations.push_back(extra);
   for (const auto& r : registrations) local_capabilities.push_back(r.spec);
