@@ -112,7 +112,9 @@ BOOST_AUTO_TEST_CASE(node_errors_keep_their_control_errc_and_message) {
   control_client client(io.get_executor(), config_for(s.port()));
 
   auto resume = start("12D3KooWProvider");
-  resume.resume = actors::start_command::resume_spec{999, std::string("plan-1")};
+  resume.resume.emplace();
+  resume.resume->session = 999;
+  resume.resume->plan_id = "plan-1";
   auto stale = run(io, client.start_session(resume));
   BOOST_REQUIRE(!stale);
   BOOST_TEST(stale.error().is(actors::control_errc::resume_rejected));
