@@ -10,6 +10,7 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -57,8 +58,13 @@ void host_core::spawn(awaitable<void> task, const char* name) {
                        log::error(log_component, "task_failed", {{"task", name}, {"what", "unknown exception"}});
                      }
                    }
-                   self->tasks_.erase(slot);
-                   if (self->tasks_.empty()) self->tasks_done_.notify_all();
+                   // Deferred: this handler can run inside `signal.emit()` while
+                   // stop() iterates the task list; erasing here would pull the
+                   // node out from under that loop.
+                   asio::post(self->ex_, [self, slot] {
+                     self->tasks_.erase(slot);
+                     if (self->tasks_.empty()) self->tasks_done_.notify_all();
+                   });
                  }));
 }
 
