@@ -15,6 +15,7 @@
 #include "protocol/libp2p/peer_id.hpp"
 #include "protocol/libp2p/public_key.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -46,6 +47,13 @@ public:
 
   /// Ed25519 signature of `message`.
   [[nodiscard]] ed25519_signature sign(bytes_view message) const noexcept;
+  /// The 32-byte RFC 8032 seed (secret): lets the same key sign other things,
+  /// such as a node's light-client updates. Handle with care.
+  [[nodiscard]] std::array<std::uint8_t, ed25519_seed_size> seed() const noexcept {
+    std::array<std::uint8_t, ed25519_seed_size> out{};
+    std::copy(secret_.begin(), secret_.begin() + ed25519_seed_size, out.begin());
+    return out;
+  }
 
 private:
   identity() = default;
