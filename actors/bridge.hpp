@@ -90,14 +90,14 @@ public:
       std::weak_ptr<bridge_call> weak = this->shared_from_this();
       slot.assign([weak](boost::asio::cancellation_type) {
         if (auto self = weak.lock())
-          self->finish(error{actors_errc::cancelled, "the waiting coroutine was cancelled"});
+          self->finish(failure(error{actors_errc::cancelled, "the waiting coroutine was cancelled"}));
       });
     }
   }
 
   void issue(caf::event_based_actor* self) override {
     auto me = this->shared_from_this();
-    auto on_error = [me](caf::error& e) { me->deliver(from_caf_error(e)); };
+    auto on_error = [me](caf::error& e) { me->deliver(failure(from_caf_error(e))); };
     auto handle = std::apply(
       [&](Args&... a) { return self->request(dest_, timeout_, std::move(a)...); }, args_);
     if constexpr (std::is_void_v<Reply>) {
@@ -108,6 +108,9 @@ public:
   }
 
 private:
+  // Explicit: a Reply that is itself a result<T> would make `error` ambiguous.
+  static result<Reply> failure(error e) { return result<Reply>(boost::system::in_place_error, std::move(e)); }
+
   // Any thread (a CAF worker): hand the outcome to the coroutine's executor.
   void deliver(result<Reply> r) {
     auto me = this->shared_from_this();

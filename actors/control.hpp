@@ -69,6 +69,10 @@ struct start_command {
   struct resume_spec {
     std::uint64_t session = 0;
     std::optional<std::string> plan_id;
+    /// Offsets to resume from; default: the session's durable cursor. Offsets
+    /// past the persisted totals are refused locally; stale ones by the provider.
+    std::optional<std::uint64_t> chunk_index;
+    std::optional<std::uint64_t> update_index;
   };
   std::optional<resume_spec> resume;
 };

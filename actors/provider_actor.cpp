@@ -2,6 +2,7 @@
 
 #include "actors/actors_errc.hpp"
 #include "actors/atoms.hpp"
+#include "actors/resilience.hpp"
 #include "protocol/common/log.hpp"
 #include "protocol/messages/encoder.hpp"
 #include "protocol/snapshot/chunk.hpp"
@@ -80,6 +81,7 @@ shared_bytes refuse(provider_actor* self, const std::string& peer, std::uint64_t
                     byte_encoding encoding, const error& e) {
   auto& st = self->state;
   ++st.stats.requests_refused;
+  if (e.is(provider_errc::backpressure)) ++st.stats.backpressure_refusals;
   if (blames_peer(e)) st.breakers.record_failure(peer, clock_type::now());
   log::warn("provider", "request_refused",
             {{"peer", peer}, {"session", session}, {"code", e.code().message()}, {"reason", e.message()}});
@@ -331,6 +333,7 @@ caf::result<shared_bytes> serve_cancel(provider_actor* self, const std::string& 
 caf::behavior provider(provider_actor* self, std::shared_ptr<storage::db> db, snapshot::authority_key key,
                        provider_config config) {
   auto& st = self->state;
+  tolerate_stray_messages(self, "provider");
   st.db = std::move(db);
   st.key = std::make_shared<const snapshot::authority_key>(std::move(key));
   st.config = config;

@@ -70,6 +70,9 @@ struct provider_stats {
   std::uint64_t chunks_served = 0;
   std::uint64_t requests_served = 0;
   std::uint64_t requests_refused = 0; ///< answered with an error response
+  /// Requests that arrived while their session already had one in flight:
+  /// a consumer that keeps to one request at a time never causes one.
+  std::uint64_t backpressure_refusals = 0;
   std::uint64_t active_sessions = 0;
   std::uint64_t known_sessions = 0;   ///< with a served record
   std::vector<breaker_status> breakers;

@@ -1,0 +1,85 @@
+#pragma once
+/// A snapstream node without its HTTP front: one RocksDB, a CAF actor system
+/// with the node's actors (provider, session supervisor, persistence writer,
+/// event bus), and one Asio thread running the libp2p host, bridged to the
+/// actors.
+///
+/// The actor tree:
+///   provider            serves /rpp/snapshots/1.1.0 and 1.0.0 (+ detached storage workers)
+///   session_supervisor  consumer sessions, their status, failures, restarts
+///     session (xN)      one per consumer session, one request in flight
+///   persistence_writer  the one writer of consumer session records (detached)
+///   event_bus           SnapshotStreamFailed, HeadVerified, SessionProgress...
+///
+/// Operators and tests drive it through `control()` (the same interface the
+/// HTTP control plane uses), on the node's I/O executor.
+
+#include "actors/bridge.hpp"
+#include "actors/control.hpp"
+#include "actors/provider_actor.hpp"
+#include "actors/session_config.hpp"
+#include "net/libp2p/host.hpp"
+#include "protocol/libp2p/identity.hpp"
+#include "protocol/libp2p/multiaddr.hpp"
+#include "protocol/snapshot/trust.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <caf/actor.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+namespace snapstream::actors {
+
+struct node_config {
+  std::filesystem::path data_dir;
+  libp2p::identity identity = libp2p::identity::generate();
+  std::vector<libp2p::multiaddr> listen;   ///< p2p listen addresses (/ip4/127.0.0.1/tcp/0 ...)
+  std::vector<libp2p::multiaddr> peers;    ///< address book: multiaddrs with /p2p/<id>
+  snapshot::trust_config trust;            ///< authorities this node's sessions accept
+  provider_config provider;
+  consumer_config consumer;
+  net::host_config host;
+  std::size_t scheduler_threads = 0;       ///< 0 = one per core
+  std::chrono::milliseconds provider_timeout{60'000}; ///< bridge timeout of one served request
+};
+
+class node {
+public:
+  /// Opens `<data_dir>/db`, spawns the actors, listens. Fails with the first
+  /// error; nothing is left running then.
+  [[nodiscard]] static result<std::unique_ptr<node>> start(node_config config);
+  /// Calls `stop()`.
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  /// The node's commands; call only on `executor()` (the HTTP server does).
+  [[nodiscard]] control_backend& control() noexcept;
+  /// The node's I/O executor (its libp2p host's).
+  [[nodiscard]] boost::asio::any_io_executor executor() const noexcept;
+
+  [[nodiscard]] const libp2p::peer_id& peer_id() const noexcept;
+  /// Bound p2p addresses, with /p2p/<id>.
+  [[nodiscard]] const std::vector<libp2p::multiaddr>& addresses() const noexcept;
+
+  [[nodiscard]] caf::actor_system& system() noexcept;
+  [[nodiscard]] caf::actor supervisor() const noexcept;
+  [[nodiscard]] caf::actor provider() const noexcept;
+  [[nodiscard]] caf::actor events() const noexcept;
+  [[nodiscard]] storage::db& db() noexcept;
+
+  /// Stops the actors (sessions keep their durable progress), then the host
+  /// and the I/O thread, then the bridge. Idempotent; call from any thread
+  /// but the node's own.
+  void stop();
+
+private:
+  struct impl;
+  explicit node(std::unique_ptr<impl> impl);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace snapstream::actors
