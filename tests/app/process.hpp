@@ -134,6 +134,9 @@ public:
     }
   }
 
+  /// False once the child closed both its stdout and stderr (it exited).
+  [[nodiscard]] bool streams_open() const noexcept { return out_fd_ >= 0 || err_fd_ >= 0; }
+
   /// What the child wrote to stdout so far (after `pump`).
   [[nodiscard]] const std::string& out_so_far() const noexcept { return result_.out; }
 

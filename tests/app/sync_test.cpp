@@ -21,14 +21,22 @@ const std::string token = "s3cret-token"; // test_server's token
 
 std::string provider_id() { return libp2p::identity::generate().id().to_string(); }
 
-/// Waits until the binary has started a session on the fake node.
-actors::start_command wait_for_start(test_server& server) {
+/// Waits until the binary has started (or resumed) a session on the fake node
+/// and received the answer: only then may the test change the session, since
+/// the fake node stores the new session after recording the command.
+actors::start_command wait_for_start(test_server& server, child& sync) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (auto cmd = server.backend().last_command()) return *cmd;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto& out = sync.out_so_far();
+    const bool answered = out.find(" started from ") != std::string::npos ||
+                          out.find(" resumed from ") != std::string::npos;
+    if (answered) {
+      if (auto cmd = server.backend().last_command()) return *cmd;
+    }
+    if (!sync.streams_open()) break;
+    sync.pump(std::chrono::milliseconds(10));
   }
-  throw std::runtime_error("sync did not start a session");
+  throw std::runtime_error("sync did not start a session; it wrote: " + sync.out_so_far());
 }
 
 actors::session_status syncing(const std::string& peer, std::uint64_t chunks_done, std::uint64_t bytes) {
@@ -54,7 +62,7 @@ BOOST_AUTO_TEST_CASE(sync_exits_0_with_the_verified_root) {
   const std::string http = "127.0.0.1:" + std::to_string(server.port());
   child sync({"sync", "--http", http, "--peer", peer, "--chunk-size", "2MiB", "--interval", "20"},
              {{"RPP_RPC_TOKEN", token}});
-  const auto cmd = wait_for_start(server);
+  const auto cmd = wait_for_start(server, sync);
   BOOST_TEST(cmd.peer == peer);
   BOOST_TEST((cmd.chunk_size == std::optional<std::uint64_t>(2u << 20)));
   BOOST_TEST(!cmd.resume);
@@ -86,7 +94,7 @@ BOOST_AUTO_TEST_CASE(sync_reports_a_failed_session_with_its_error_code) {
   temp_dir dir;
   const std::string token_file = dir.write("token", token + "\n");
   child sync({"sync", "--http", http, "--peer", peer, "--token-file", token_file, "--interval", "20"});
-  wait_for_start(server);
+  wait_for_start(server, sync);
   auto failed = syncing(peer, 2, 2u << 20);
   failed.state = actors::session_state::failed;
   failed.error = "chunk 2: page 17 hash mismatch";
@@ -127,7 +135,7 @@ BOOST_AUTO_TEST_CASE(resume_of_a_failed_session_posts_a_resume) {
   const std::string http = "127.0.0.1:" + std::to_string(server.port());
   child sync({"sync", "--http", http, "--peer", peer, "--resume", "5", "--interval", "20"},
              {{"RPP_RPC_TOKEN", token}});
-  const auto cmd = wait_for_start(server);
+  const auto cmd = wait_for_start(server, sync);
   BOOST_REQUIRE(cmd.resume);
   BOOST_TEST(cmd.resume->session == 5u);
   BOOST_TEST((cmd.resume->plan_id == std::optional<std::string>(std::string(64, 'e'))));
@@ -146,7 +154,7 @@ BOOST_AUTO_TEST_CASE(ctrl_c_stops_watching_and_says_how_to_resume) {
   const std::string peer = provider_id();
   const std::string http = "127.0.0.1:" + std::to_string(server.port());
   child sync({"sync", "--http", http, "--peer", peer, "--interval", "20"}, {{"RPP_RPC_TOKEN", token}});
-  wait_for_start(server);
+  wait_for_start(server, sync);
   server.backend().add_session(syncing(peer, 1, 1u << 20));
   // Wait for the first progress line, so the signal lands while polling.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
