@@ -58,16 +58,21 @@ struct node_environment {
 /// `token_source`; the token itself is replaced by "<redacted>".
 [[nodiscard]] boost::json::value effective_config(const node_settings& settings);
 
-/// Parses one `--trust` value: a 64-hex Ed25519 public key, a libp2p peer id
-/// whose identity multihash embeds an Ed25519 key, or the path of a trust file
-/// `{"threshold": k, "authorities": [...], "checkpoint": "<hex>",
-/// "checkpoint_height": n}` (every key optional but `authorities`).
+/// What one `--trust` value contributes: its authorities, and what a trust
+/// file sets besides them.
 struct trust_source {
   std::vector<snapshot::ed25519_public_key> authorities;
   std::optional<std::uint32_t> threshold;
   std::optional<hash256> checkpoint;
   std::optional<std::uint64_t> checkpoint_height;
 };
+
+/// Parses one `--trust` value: a 64-hex Ed25519 public key, a libp2p peer id
+/// whose identity multihash embeds an Ed25519 key, or the path of a trust file
+/// `{"threshold": k, "authorities": [...], "checkpoint": "<hex>",
+/// "checkpoint_height": n}` (every key optional but `authorities`). A value
+/// that is none of these is a `usage` error; a trust file whose contents are
+/// wrong is `invalid_config`, an unreadable one `io_error`.
 [[nodiscard]] result<trust_source> parse_trust_argument(std::string_view text);
 
 /// Parses an authority: 64 hex characters or a peer id with an Ed25519 key.
