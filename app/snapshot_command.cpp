@@ -37,17 +37,12 @@ void wipe(std::span<std::uint8_t> bytes) noexcept {
   for (std::size_t i = 0; i < bytes.size(); ++i) p[i] = 0;
 }
 
-/// The authority key of a node key: the same Ed25519 seed. The key file is
-/// libp2p's PrivateKey protobuf `08 01 12 40 <seed> <public key>`.
+/// The authority key of a node key: the same Ed25519 seed, so peers that
+/// trust the node's peer id accept the updates it signs.
 result<snapshot::authority_key> authority_of(const libp2p::identity& id) {
-  byte_buffer protobuf = id.private_key_protobuf();
-  constexpr std::array<std::uint8_t, 4> prefix{0x08, 0x01, 0x12, 0x40};
-  if (protobuf.size() != 68 || !std::equal(prefix.begin(), prefix.end(), protobuf.begin())) {
-    wipe(protobuf);
-    return error{app_errc::failed, "the node key is not an Ed25519 key"};
-  }
-  auto key = snapshot::authority_key::from_seed(bytes_view(protobuf).subspan(4, libp2p::ed25519_seed_size));
-  wipe(protobuf);
+  auto seed = id.seed();
+  auto key = snapshot::authority_key::from_seed(seed);
+  wipe(seed);
   if (!key) return error{app_errc::failed, key.error().message()};
   if (key->public_key() != id.public_key()) {
     return error{app_errc::failed, "the node key's seed does not derive its public key"};

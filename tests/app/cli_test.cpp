@@ -8,7 +8,9 @@
 #include "protocol/common/hex.hpp"
 #include "protocol/common/sha256.hpp"
 #include "protocol/libp2p/identity.hpp"
+#include "protocol/snapshot/light_client_update.hpp"
 #include "protocol/snapshot/record.hpp"
+#include "storage/snapshot_store.hpp"
 #include "tests/app/process.hpp"
 
 #include <boost/json.hpp>
@@ -295,6 +297,22 @@ BOOST_AUTO_TEST_CASE(snapshot_create_reports_the_plan) {
   BOOST_TEST(m[4] == gm[1]);
   // 1 MiB in 16 KiB pages: at least 64 pages.
   BOOST_TEST(std::stoull(m[2]) >= 64u);
+  {
+    // The snapshot's light-client update is signed by the node key's own Ed25519 key.
+    auto d = storage::db::open(dir / "d");
+    BOOST_REQUIRE(d);
+    storage::snapshot_store store(**d);
+    auto bytes = store.read_update(std::string(m[1]), 0);
+    BOOST_REQUIRE(bytes);
+    auto update = snapshot::decode_update(*bytes);
+    BOOST_REQUIRE(update);
+    BOOST_REQUIRE_EQUAL(update->signatures.size(), 1u);
+    const auto node_key = libp2p::load_identity(dir / "node.key")->public_key();
+    BOOST_TEST(update->signatures[0].signer == node_key);
+    const auto signed_bytes = snapshot::commitment(*update);
+    BOOST_TEST(snapshot::verify_signature(node_key, signed_bytes, update->signatures[0].signature));
+    BOOST_TEST(to_hex(update->state_root) == std::string(m[1]));
+  }
 
   check_failure(run({"snapshot", "create", "--data-dir", dir / "d", "--key", dir / "node.key", "--page-size",
                      "16384"}),
