@@ -335,6 +335,8 @@ std::string render_start_command(const actors::start_command& cmd) {
     json::object r;
     r["session"] = cmd.resume->session;
     if (cmd.resume->plan_id) r["plan_id"] = *cmd.resume->plan_id;
+    if (cmd.resume->chunk_index) r["chunk_index"] = *cmd.resume->chunk_index;
+    if (cmd.resume->update_index) r["update_index"] = *cmd.resume->update_index;
     o["resume"] = std::move(r);
   }
   return json::serialize(o);
@@ -364,7 +366,8 @@ result<actors::start_command> parse_start_command(std::string_view body) {
   if (auto it = o.find("resume"); it != o.end() && !it->value().is_null()) {
     if (!it->value().is_object()) return invalid("resume must be an object");
     const auto& r = it->value().get_object();
-    if (auto unknown = unknown_fields(r, {"session", "plan_id"}, "resume."); !unknown.empty())
+    if (auto unknown = unknown_fields(r, {"session", "plan_id", "chunk_index", "update_index"}, "resume.");
+        !unknown.empty())
       return invalid(std::move(unknown));
     auto session = r.find("session");
     if (session == r.end()) return invalid("missing field: resume.session");
@@ -375,6 +378,14 @@ result<actors::start_command> parse_start_command(std::string_view body) {
     if (auto plan = r.find("plan_id"); plan != r.end() && !plan->value().is_null()) {
       if (!plan->value().is_string()) return invalid("resume.plan_id must be a string");
       spec.plan_id = std::string(plan->value().get_string());
+    }
+    for (auto [key, out] : {std::pair{std::string_view("chunk_index"), &spec.chunk_index},
+                            std::pair{std::string_view("update_index"), &spec.update_index}}) {
+      auto it2 = r.find(key);
+      if (it2 == r.end() || it2->value().is_null()) continue;
+      auto index = as_u64(it2->value());
+      if (!index) return invalid("resume." + std::string(key) + " must be a non-negative integer");
+      *out = *index;
     }
     cmd.resume = std::move(spec);
   }

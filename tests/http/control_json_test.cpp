@@ -31,15 +31,22 @@ BOOST_AUTO_TEST_CASE(a_start_command_round_trips_through_its_body) {
   actors::start_command cmd;
   cmd.peer = "12D3KooW";
   cmd.chunk_size = 1;
-  cmd.resume = actors::start_command::resume_spec{5, std::string("plan")};
+  cmd.resume.emplace();
+  cmd.resume->session = 5;
+  cmd.resume->plan_id = "plan";
+  cmd.resume->chunk_index = 7;
+  cmd.resume->update_index = 0;
   const auto body = render_start_command(cmd);
-  BOOST_TEST(body == R"({"peer":"12D3KooW","chunk_size":1,"resume":{"session":5,"plan_id":"plan"}})");
+  BOOST_TEST(body ==
+             R"({"peer":"12D3KooW","chunk_size":1,"resume":{"session":5,"plan_id":"plan","chunk_index":7,"update_index":0}})");
   auto parsed = parse_start_command(body);
   BOOST_REQUIRE(parsed.has_value());
   BOOST_TEST(parsed->peer == "12D3KooW");
   BOOST_TEST(*parsed->chunk_size == 1u);
   BOOST_TEST(parsed->resume->session == 5u);
   BOOST_TEST(*parsed->resume->plan_id == "plan");
+  BOOST_TEST(*parsed->resume->chunk_index == 7u);
+  BOOST_TEST(*parsed->resume->update_index == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(null_optional_fields_count_as_absent) {

@@ -94,7 +94,8 @@ BOOST_AUTO_TEST_CASE(post_session_returns_the_status_and_passes_the_command) {
 
 BOOST_AUTO_TEST_CASE(post_session_with_resume_passes_session_and_plan) {
   test_server s;
-  auto r = post_session(s.port(), R"({"peer":"12D3KooWProvider","resume":{"session":18446744073709551615,"plan_id":"plan-9"}})");
+  auto r = post_session(s.port(), R"({"peer":"12D3KooWProvider","resume":{"session":18446744073709551615,"plan_id":"plan-9",)"
+                                  R"("chunk_index":12,"update_index":3}})");
   BOOST_TEST(r.status == 200u);
   BOOST_TEST(r.body == R"({"session":18446744073709551615,"peer":"12D3KooWProvider","root":"","plan_id":"plan-9",)"
                        R"("verified":false,"state":"planning","bytes_received":0,"throughput":0,"retries":0})");
@@ -103,6 +104,8 @@ BOOST_AUTO_TEST_CASE(post_session_with_resume_passes_session_and_plan) {
   BOOST_REQUIRE(cmd->resume.has_value());
   BOOST_TEST(cmd->resume->session == 18446744073709551615ull);
   BOOST_TEST(cmd->resume->plan_id.value_or("") == "plan-9");
+  BOOST_TEST(cmd->resume->chunk_index.value_or(0) == 12u);
+  BOOST_TEST(cmd->resume->update_index.value_or(0) == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(post_session_rejects_malformed_bodies_with_400) {
@@ -129,6 +132,10 @@ BOOST_AUTO_TEST_CASE(post_session_rejects_malformed_bodies_with_400) {
       {R"({"peer":"p","resume":{"session":"abc"}})", R"(invalid snapshot session id: \"abc\")", "invalid_argument"},
       {R"({"peer":"p","resume":{"session":-1}})", "invalid snapshot session id: -1", "invalid_argument"},
       {R"({"peer":"p","resume":{"session":1,"offset":3}})", "unknown field: resume.offset", "invalid_argument"},
+      {R"({"peer":"p","resume":{"session":1,"chunk_index":-3}})", "resume.chunk_index must be a non-negative integer",
+       "invalid_argument"},
+      {R"({"peer":"p","resume":{"session":1,"update_index":"x"}})", "resume.update_index must be a non-negative integer",
+       "invalid_argument"},
       {R"({"peer":"p","resume":{"session":1,"plan_id":4}})", "resume.plan_id must be a string", "invalid_argument"},
   };
   for (const auto& c : cases) {
