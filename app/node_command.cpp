@@ -27,7 +27,10 @@ result<int> run_node(const parsed_arguments& args) {
   auto node = node_runtime::start(std::move(settings->options));
   if (!node) return error{app_errc::failed, node.error().message()};
   std::string p2p;
-  for (const auto& a : (*node)->p2p_addresses()) p2p += (p2p.empty() ? "" : ",") + a.to_string();
+  for (const auto& a : (*node)->p2p_addresses()) {
+    if (!p2p.empty()) p2p += ',';
+    p2p += a.to_string();
+  }
   std::cout << "node peer_id=" << (*node)->peer_id().to_string() << " p2p=" << p2p
             << " http=" << to_string(host_port{http_host, (*node)->http_port()}) << '\n'
             << std::flush;
