@@ -10,6 +10,7 @@
 #include "protocol/common/log.hpp"
 #include "protocol/libp2p/peer_id.hpp"
 #include "protocol/messages/encoder.hpp"
+#include "protocol/snapshot/trust.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
@@ -273,6 +274,10 @@ caf::result<session_status> on_start(supervisor_actor* self, start_command& cmd)
   if (!peer) return to_caf_error(error{control_errc::invalid_argument, "invalid peer id: " + peer.error().message()});
   if (cmd.chunk_size && *cmd.chunk_size == 0)
     return to_caf_error(error{control_errc::invalid_argument, "chunk_size must be greater than zero"});
+  if (auto trusted = snapshot::check_trust(st.env->trust); !trusted)
+    return to_caf_error(error{control_errc::invalid_argument,
+                              "this node trusts no snapshot authority, so it cannot verify a sync (start it with "
+                              "--trust): " + trusted.error().message()});
   // A response promise turns every `return` below into a deferred answer: make
   // it only once the command is known to start a session.
   if (cmd.resume) {

@@ -5,6 +5,7 @@
 #include "protocol/rlpx/ecies.hpp"
 #include "protocol/rlpx/rlp.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -40,10 +41,11 @@ result<byte_buffer> seal(handshake_format format, const public_key& to, byte_buf
   store_be16(prefix, static_cast<std::uint16_t>(sealed_size));
   auto sealed = ecies_encrypt(to, body, bytes_view(prefix, 2));
   if (!sealed) return sealed.error();
-  byte_buffer packet;
-  packet.reserve(2 + sealed->size());
-  packet.insert(packet.end(), prefix, prefix + 2);
-  append(packet, *sealed);
+  // Sized up front and filled by copy: GCC 12 misreports insert() of the
+  // 2-byte prefix after reserve() as an overflow (PR 107852).
+  byte_buffer packet(2 + sealed->size());
+  std::copy(prefix, prefix + 2, packet.begin());
+  std::copy(sealed->begin(), sealed->end(), packet.begin() + 2);
   return packet;
 }
 

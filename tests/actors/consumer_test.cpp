@@ -380,6 +380,11 @@ BOOST_AUTO_TEST_CASE(starting_with_bad_arguments_is_refused) {
   BOOST_TEST(bad_peer.error().message().starts_with("invalid peer id: "));
   auto zero = c.sync(libp2p::identity::generate().id().to_string(), 0);
   BOOST_TEST(zero.error().message() == "chunk_size must be greater than zero");
+  auto untrusting = c.sync(libp2p::identity::generate().id().to_string());
+  BOOST_TEST(untrusting.error().is(control_errc::invalid_argument));
+  BOOST_TEST(untrusting.error().message().starts_with("this node trusts no snapshot authority"));
+  c.stop();
+  c.start(nobody, trusting(libp2p::identity::generate()));
   auto unknown = c.resume(libp2p::identity::generate().id().to_string(), 42);
   BOOST_TEST(unknown.error().is(control_errc::not_found));
   BOOST_TEST(unknown.error().message() == "unknown snapshot session 42");
