@@ -204,6 +204,7 @@ result<std::unique_ptr<node_runtime>> node_runtime::start(node_options options) 
     rc.listen = true;
     rc.listen_address = listen.substr(0, colon);
     rc.listen_port = static_cast<std::uint16_t>(std::stoul(listen.substr(colon + 1)));
+    const std::string rlpx_host = rc.listen_address; // rc is moved into the host below
     auto host = net::rlpx::host::create(ex, std::move(rc));
     if (!host) {
       d->shutdown();
@@ -215,7 +216,7 @@ result<std::unique_ptr<node_runtime>> node_runtime::start(node_options options) 
       d->shutdown();
       return bound.error();
     }
-    log::info("rlpx", "listening", {{"enode", d->rlpx->enode(rc.listen_address)}});
+    log::info("rlpx", "listening", {{"enode", d->rlpx->enode(rlpx_host)}});
   }
 
   d->control = std::make_unique<runtime_control>(d->node->control(), d->rlpx.get());
