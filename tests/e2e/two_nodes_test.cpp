@@ -357,8 +357,10 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_mid_sync_resumes_after_restarts_to_the_sa
   consumer->kill9();
   consumer.reset();
 
-  // Restarted without auto-resume, the session waits for the operator.
-  consumer = p.start_consumer(name, name + "-restart-2", {"--no-auto-resume"});
+  // Restarted without auto-resume (and without automatic restarts after a
+  // failure, so that only the operator's commands move it), the session waits.
+  const auto config = p.dir.write("no-retries.json", "{\"consumer\":{\"restart\":{\"max_retries\":0}}}");
+  consumer = p.start_consumer(name, name + "-restart-2", {"--no-auto-resume", "--config", config});
   const auto port = consumer->http_port();
   auto waiting = session_status(port, t, id);
   BOOST_REQUIRE(waiting.contains("last_chunk_index"));
@@ -371,6 +373,12 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_mid_sync_resumes_after_restarts_to_the_sa
   // last durable chunk first, so the provider expects the one after it.)
   const std::string resume_body = "{\"peer\":\"" + p.peer_id() + "\",\"resume\":{\"session\":" + std::to_string(id);
   auto stale = http_post(port, "/p2p/snapshots", t, resume_body + ",\"chunk_index\":0}}");
+  // The provider may still be finishing the request the killed process left
+  // in flight (it answers that session with backpressure until then): ask again.
+  for (int i = 0; i < 40 && stale.body.find("backpressure") != std::string::npos; ++i) {
+    std::this_thread::sleep_for(250ms);
+    stale = http_post(port, "/p2p/snapshots", t, resume_body + ",\"chunk_index\":0}}");
+  }
   BOOST_TEST(stale.status == 500u, stale.body);
   const auto [stale_error, stale_code] = stale.error();
   BOOST_TEST(stale_code == "resume_rejected");
