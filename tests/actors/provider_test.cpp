@@ -29,6 +29,7 @@ namespace {
 const std::string consumer = "12D3KooWconsumer";
 
 using release_atom = caf::atom_constant<caf::atom("release")>;
+using held_atom = caf::atom_constant<caf::atom("held")>;
 
 /// A storage worker that holds every task until released, so a test can keep
 /// a request in flight for as long as it needs.
@@ -45,6 +46,7 @@ caf::behavior gated_worker(caf::event_based_actor* self) {
         rp.deliver(task());
       }
     },
+    [held](held_atom) { return held->size(); },
   };
 }
 
@@ -57,6 +59,7 @@ struct fixture {
   caf::actor_system system{cfg};
   caf::scoped_actor self{system};
   caf::actor provider;
+  caf::actor gate; // a gated storage worker, when a test uses one
 
   fixture() {
     db = std::move(*storage::db::open(dir.path()));
@@ -69,7 +72,24 @@ struct fixture {
     info = *built;
   }
 
-  ~fixture() { stop(); }
+  ~fixture() {
+    stop();
+    // A gate still holding tasks would keep the actor system from shutting down.
+    if (gate) self->send_exit(gate, caf::exit_reason::user_shutdown);
+  }
+
+  /// Waits until the gate holds `n` tasks; releasing earlier would race the
+  /// provider's hand-off and leave the task held forever.
+  void await_held(std::size_t n) {
+    for (int i = 0; i < 2000; ++i) {
+      std::size_t count = 0;
+      self->request(gate, 5s, held_atom::value).receive([&](std::size_t c) { count = c; },
+                                                        [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+      if (count >= n) return;
+      std::this_thread::sleep_for(5ms);
+    }
+    BOOST_FAIL("the gate never held " << n << " tasks");
+  }
 
   void start(provider_config config = {}) {
     config.chunk_sizes.min_size = 16384;
@@ -226,18 +246,20 @@ BOOST_FIXTURE_TEST_CASE(acks_survive_a_provider_restart_and_reopened_database, f
 }
 
 BOOST_FIXTURE_TEST_CASE(a_concurrent_request_of_one_session_gets_backpressure, fixture) {
-  auto gate = system.spawn(gated_worker);
+  gate = system.spawn(gated_worker);
   provider_config config;
   config.workers = gate;
   start(config);
   // The plan request is held in the gate: release it.
   messages::snapshots_request plan_req{3, messages::plan_request{65536, {}, {}}};
   auto pending_plan = self->request(provider, 30s, serve_atom::value, consumer, byte_encoding::base64, plan_req);
+  await_held(1);
   self->send(gate, release_atom::value);
   pending_plan.receive([](shared_bytes&) {}, [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
   // Chunk 0 stays in flight in the gate while chunk 1 arrives.
   messages::snapshots_request first{3, messages::chunk_request{0}};
   auto in_flight = self->request(provider, 30s, serve_atom::value, consumer, byte_encoding::base64, first);
+  await_held(1);
   auto second = ask(3, messages::chunk_request{1});
   BOOST_TEST(error_text(second) == "backpressure: session 3 already has a request in flight");
   // Another session is not affected by session 3's request.
@@ -249,7 +271,6 @@ BOOST_FIXTURE_TEST_CASE(a_concurrent_request_of_one_session_gets_backpressure, f
   auto decoded = messages::decode_response(*reply, {messages::max_response_size_v1_1});
   BOOST_REQUIRE(decoded.has_value());
   BOOST_TEST(std::holds_alternative<messages::chunk_response>(decoded->body));
-  self->send_exit(gate, caf::exit_reason::user_shutdown);
 }
 
 BOOST_FIXTURE_TEST_CASE(the_inbound_session_cap_refuses_new_sessions_but_serves_admitted_ones, fixture) {
