@@ -1,8 +1,7 @@
 #include "actors/node.hpp"
 
 #include "actors/atoms.hpp"
-#include "actors/event_bus.hpp"
-#include "actors/persistence_writer.hpp"
+#include "actors/node_actor.hpp"
 #include "actors/session_supervisor.hpp"
 #include "actors/snapshot_transport.hpp"
 #include "protocol/common/log.hpp"
@@ -16,6 +15,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -46,39 +46,37 @@ snapshot_info to_snapshot_info(const storage::snapshot_info& s) {
 
 class node_control final : public control_backend {
 public:
-  node_control(bridge& b, net::host& host, caf::actor supervisor, caf::actor provider, caf::actor events)
-    : bridge_(b), host_(host), supervisor_(std::move(supervisor)), provider_(std::move(provider)),
-      events_(std::move(events)) {}
+  node_control(bridge& b, net::host& host, caf::actor root) : bridge_(b), host_(host), root_(std::move(root)) {}
 
   asio::awaitable<result<session_status>> start_session(start_command cmd) override {
     // A resume waits for the provider's answer: allow for a slow dial.
-    auto r = co_await bridge_.ask<session_status>(supervisor_, 150s, start_atom::value, std::move(cmd));
+    auto r = co_await bridge_.ask<session_status>(root_, 150s, start_atom::value, std::move(cmd));
     co_return control_result(std::move(r));
   }
 
   asio::awaitable<result<session_status>> session(std::uint64_t id) override {
-    auto r = co_await bridge_.ask<session_status>(supervisor_, 10s, status_atom::value, id);
+    auto r = co_await bridge_.ask<session_status>(root_, 10s, status_atom::value, id);
     co_return control_result(std::move(r));
   }
 
   asio::awaitable<result<std::vector<session_status>>> sessions() override {
-    auto r = co_await bridge_.ask<std::vector<session_status>>(supervisor_, 10s, list_atom::value);
+    auto r = co_await bridge_.ask<std::vector<session_status>>(root_, 10s, list_atom::value);
     co_return control_result(std::move(r));
   }
 
   asio::awaitable<result<void>> cancel_session(std::uint64_t id) override {
-    auto r = co_await bridge_.ask<void>(supervisor_, 10s, cancel_atom::value, id);
+    auto r = co_await bridge_.ask<void>(root_, 10s, cancel_atom::value, id);
     co_return control_result(std::move(r));
   }
 
   asio::awaitable<result<std::vector<breaker_status>>> breakers() override {
-    auto stats = co_await bridge_.ask<provider_stats>(provider_, 10s, provider_stats_atom::value);
+    auto stats = co_await bridge_.ask<provider_stats>(root_, 10s, provider_stats_atom::value);
     if (!stats) co_return to_control_error(stats.error());
     co_return std::move(stats->breakers);
   }
 
   asio::awaitable<result<void>> reset_breakers() override {
-    auto r = co_await bridge_.ask<void>(provider_, 10s, breaker_reset_atom::value);
+    auto r = co_await bridge_.ask<void>(root_, 10s, breaker_reset_atom::value);
     co_return control_result(std::move(r));
   }
 
@@ -97,14 +95,14 @@ public:
 
   asio::awaitable<result<snapshot_info>> create_snapshot() override {
     // Builds take as long as the state is large: no bridge timeout shorter than an hour.
-    auto built = co_await bridge_.ask<result<storage::snapshot_info>>(provider_, std::chrono::hours(1),
+    auto built = co_await bridge_.ask<result<storage::snapshot_info>>(root_, std::chrono::hours(1),
                                                                        build_snapshot_atom::value);
     if (!built) co_return to_control_error(built.error());
     if (*built) co_return to_snapshot_info(**built);
     const auto& e = built->error();
     if (e.is(storage::storage_errc::snapshot_exists)) {
       // The state has not changed since the last snapshot: that one is current.
-      auto all = co_await bridge_.ask<result<std::vector<storage::snapshot_info>>>(provider_, 10s,
+      auto all = co_await bridge_.ask<result<std::vector<storage::snapshot_info>>>(root_, 10s,
                                                                                   list_snapshots_atom::value);
       if (all && *all && !(*all)->empty()) co_return to_snapshot_info((*all)->back());
     }
@@ -114,43 +112,31 @@ public:
   asio::awaitable<result<std::vector<node_event>>> events_after(std::uint64_t after,
                                                                 std::chrono::milliseconds wait) override {
     const auto timeout = wait + 10s;
-    auto r = co_await bridge_.ask<std::vector<node_event>>(events_, timeout, events_atom::value, after, wait);
+    auto r = co_await bridge_.ask<std::vector<node_event>>(root_, timeout, events_atom::value, after, wait);
     co_return control_result(std::move(r));
   }
 
   asio::awaitable<result<metrics_snapshot>> metrics() override {
-    auto provided = co_await bridge_.ask<provider_stats>(provider_, 10s, provider_stats_atom::value);
-    if (!provided) co_return to_control_error(provided.error());
-    auto consumed = co_await bridge_.ask<consumer_stats>(supervisor_, 10s, consumer_stats_atom::value);
-    if (!consumed) co_return to_control_error(consumed.error());
-    metrics_snapshot m;
-    m.sessions_by_state = consumed->sessions_by_state;
-    m.bytes_received = consumed->bytes_received;
-    m.chunks_received = consumed->chunks_received;
-    m.verification_failures = consumed->verification_failures;
-    m.latency_bounds = consumed->latency_bounds;
-    m.latency_buckets = consumed->latency_buckets;
-    m.latency_sum = consumed->latency_sum;
-    m.latency_count = consumed->latency_count;
-    m.bytes_served = provided->bytes_served;
-    m.chunks_served = provided->chunks_served;
-    m.inbound_sessions = provided->active_sessions;
-    m.requests_served = provided->requests_served;
-    m.requests_refused = provided->requests_refused;
-    m.breakers = std::move(provided->breakers);
-    co_return m;
+    auto r = co_await bridge_.ask<metrics_snapshot>(root_, 20s, metrics_atom::value);
+    co_return control_result(std::move(r));
   }
 
 private:
   bridge& bridge_;
   net::host& host_;
-  caf::actor supervisor_;
-  caf::actor provider_;
-  caf::actor events_;
+  caf::actor root_;
 };
 
 caf::actor_system_config& configured(caf::actor_system_config& cfg, std::size_t threads) {
   if (threads > 0) cfg.set("scheduler.max-threads", threads);
+  // An idle CAF 0.17 worker polls its queue 500 times with a 50 us sleep
+  // between polls before it blocks on its condition variable. A node's
+  // actors wake every few milliseconds (one per chunk), so its workers never
+  // got past that phase: tens of thousands of wake-ups a second, a third of
+  // the provider's CPU time (perf). Idle workers now block right after the
+  // short spin; an enqueue from outside the pool wakes them, and they still
+  // steal on each wake-up.
+  cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   return cfg;
 }
 
@@ -165,21 +151,23 @@ struct node::impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<net::host> host;
   std::unique_ptr<bridge> bridge_;
-  caf::actor writer, events, provider, supervisor;
+  caf::actor root;            ///< the node actor
+  node_children children;     ///< its children, for accessors
+  std::shared_ptr<std::atomic<bool>> failed = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<node_control> control;
   std::vector<libp2p::multiaddr> addresses;
   std::thread io_thread;
   bool stopped = false;
 
+  // The node actor stops its children in order, then exits.
   void stop_actors() {
+    if (!root) return;
     caf::scoped_actor self{*system};
-    for (auto* a : {&supervisor, &provider, &writer, &events}) {
-      if (!*a) continue;
-      self->monitor(*a);
-      self->send_exit(*a, caf::exit_reason::user_shutdown);
-      self->receive([](const caf::down_msg&) {});
-      *a = nullptr;
-    }
+    self->monitor(root);
+    self->send_exit(root, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {});
+    root = nullptr;
+    children = {};
   }
 
   void stop_io() {
@@ -229,20 +217,24 @@ result<std::unique_ptr<node>> node::start(node_config config) {
   const auto seed = cfg.identity.seed();
   auto key = snapshot::authority_key::from_seed(bytes_view(seed.data(), seed.size()));
   if (!key) return key.error();
-  d->writer = spawn_persistence_writer(*d->system, d->db);
-  d->events = spawn_event_bus(*d->system);
-  d->provider = spawn_provider(*d->system, d->db, std::move(*key), cfg.provider);
-  auto env = std::make_shared<session_env>();
-  env->db = d->db;
-  env->host = d->host.get();
-  env->io = d->io.get_executor();
-  env->writer = d->writer;
-  env->events = d->events;
-  env->trust = cfg.trust;
-  env->config = cfg.consumer.session;
-  d->supervisor = spawn_session_supervisor(*d->system, env, cfg.consumer);
-  serve_snapshots(*d->host, *d->bridge_, d->provider, cfg.provider_timeout);
-  d->control = std::make_unique<node_control>(*d->bridge_, *d->host, d->supervisor, d->provider, d->events);
+  node_actor_config actor_config{d->db, std::move(*key), cfg.provider, cfg.consumer, {}};
+  actor_config.env.db = d->db;
+  actor_config.env.host = d->host.get();
+  actor_config.env.io = d->io.get_executor();
+  actor_config.env.trust = cfg.trust;
+  actor_config.env.config = cfg.consumer.session;
+  d->root = spawn_node_actor(*d->system, std::move(actor_config));
+  d->root->attach_functor([failed = d->failed](const caf::error& reason) {
+    if (reason && reason != caf::exit_reason::user_shutdown) failed->store(true);
+  });
+  {
+    caf::scoped_actor self{*d->system};
+    self->request(d->root, 10s, node_children_atom::value)
+      .receive([&](node_children& c) { d->children = std::move(c); }, [](caf::error&) {});
+  }
+  // The provider itself is the handler of /rpp/snapshots (no hop through the root).
+  serve_snapshots(*d->host, *d->bridge_, d->children.provider, cfg.provider_timeout);
+  d->control = std::make_unique<node_control>(*d->bridge_, *d->host, d->root);
 
   d->work.emplace(d->io.get_executor());
   d->io_thread = std::thread([io = &d->io] {
@@ -279,9 +271,11 @@ boost::asio::any_io_executor node::executor() const noexcept { return impl_->io.
 const libp2p::peer_id& node::peer_id() const noexcept { return impl_->config.identity.id(); }
 const std::vector<libp2p::multiaddr>& node::addresses() const noexcept { return impl_->addresses; }
 caf::actor_system& node::system() noexcept { return *impl_->system; }
-caf::actor node::supervisor() const noexcept { return impl_->supervisor; }
-caf::actor node::provider() const noexcept { return impl_->provider; }
-caf::actor node::events() const noexcept { return impl_->events; }
+caf::actor node::root() const noexcept { return impl_->root; }
+caf::actor node::supervisor() const noexcept { return impl_->children.supervisor; }
+caf::actor node::provider() const noexcept { return impl_->children.provider; }
+caf::actor node::events() const noexcept { return impl_->children.events; }
+bool node::failed() const noexcept { return impl_->failed->load(); }
 storage::db& node::db() noexcept { return *impl_->db; }
 
 } // namespace snapstream::actors

@@ -4,7 +4,8 @@
 /// event bus), and one Asio thread running the libp2p host, bridged to the
 /// actors.
 ///
-/// The actor tree:
+/// The actor tree (docs/actors.md):
+/// node                  the root: owns the children, routes every command
 ///   provider            serves /rpp/snapshots/1.1.0 and 1.0.0 (+ detached storage workers)
 ///   session_supervisor  consumer sessions, their status, failures, restarts
 ///     session (xN)      one per consumer session, one request in flight
@@ -66,10 +67,15 @@ public:
   [[nodiscard]] const std::vector<libp2p::multiaddr>& addresses() const noexcept;
 
   [[nodiscard]] caf::actor_system& system() noexcept;
+  /// The node actor (the root of the tree; every command goes through it).
+  [[nodiscard]] caf::actor root() const noexcept;
   [[nodiscard]] caf::actor supervisor() const noexcept;
   [[nodiscard]] caf::actor provider() const noexcept;
   [[nodiscard]] caf::actor events() const noexcept;
   [[nodiscard]] storage::db& db() noexcept;
+  /// True once the node actor exited on a failure of one of its children:
+  /// the node no longer works and should be stopped (and restarted).
+  [[nodiscard]] bool failed() const noexcept;
 
   /// Stops the actors (sessions keep their durable progress), then the host
   /// and the I/O thread, then the bridge. Idempotent; call from any thread

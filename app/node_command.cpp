@@ -34,7 +34,7 @@ result<int> run_node(const parsed_arguments& args) {
   std::cout << "node peer_id=" << (*node)->peer_id().to_string() << " p2p=" << p2p
             << " http=" << to_string(host_port{http_host, (*node)->http_port()}) << '\n'
             << std::flush;
-  (*node)->run_until_signal();
+  if (auto ran = (*node)->run_until_signal(); !ran) return error{app_errc::failed, ran.error().message()};
   return 0;
 #else
   return error{app_errc::unavailable,

@@ -26,7 +26,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-enum class runtime_errc { key_file = 1, http_listen, rlpx };
+enum class runtime_errc { key_file = 1, http_listen, rlpx, node_failed };
 
 } // namespace
 } // namespace snapstream::app
@@ -40,6 +40,7 @@ std::string_view to_string(runtime_errc e) noexcept {
     case runtime_errc::key_file: return "key file";
     case runtime_errc::http_listen: return "http listen";
     case runtime_errc::rlpx: return "rlpx";
+    case runtime_errc::node_failed: return "node failed";
   }
   return "unknown";
 }
@@ -239,9 +240,14 @@ std::vector<libp2p::multiaddr> node_runtime::p2p_addresses() const { return impl
 
 std::uint16_t node_runtime::http_port() const noexcept { return impl_->http_port; }
 
-void node_runtime::run_until_signal() {
+result<void> node_runtime::run_until_signal() {
   const sigset_t signals = shutdown_signals();
+  bool failed = false;
   while (!impl_->stop_requested.load()) {
+    if (impl_->node->failed()) {
+      failed = true;
+      break;
+    }
     timespec wait{0, 200'000'000};
     siginfo_t info{};
     const int sig = sigtimedwait(&signals, &info, &wait);
@@ -251,10 +257,12 @@ void node_runtime::run_until_signal() {
     }
   }
   stop();
+  if (failed) return fail(runtime_errc::node_failed, "the node stopped because one of its actors failed (see the log)");
+  return {};
 }
 
 void node_runtime::stop() {
-  if (!impl_) return;
+  if (!impl_ || !impl_->node) return;
   impl_->stop_requested = true;
   impl_->shutdown();
 }

@@ -64,8 +64,10 @@ public:
   [[nodiscard]] std::uint16_t http_port() const noexcept;
 
   /// Blocks until SIGINT or SIGTERM (or `stop()` from another thread), then
-  /// shuts the node down cleanly.
-  void run_until_signal();
+  /// shuts the node down cleanly. Also returns, with an error, when the node
+  /// actor exited because one of its essential children failed (the process
+  /// should then exit non-zero and be restarted; sessions resume).
+  [[nodiscard]] result<void> run_until_signal();
   /// Shuts down (idempotent, thread-safe); returns when everything has exited.
   void stop();
 

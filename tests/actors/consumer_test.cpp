@@ -3,6 +3,8 @@
 
 #include "tests/actors/node_harness.hpp"
 
+#include "actors/node_actor.hpp"
+
 #include "protocol/messages/decoder.hpp"
 #include "protocol/messages/encoder.hpp"
 #include "storage/served_store.hpp"
@@ -388,4 +390,42 @@ BOOST_AUTO_TEST_CASE(starting_with_bad_arguments_is_refused) {
   auto unknown = c.resume(libp2p::identity::generate().id().to_string(), 42);
   BOOST_TEST(unknown.error().is(control_errc::not_found));
   BOOST_TEST(unknown.error().message() == "unknown snapshot session 42");
+}
+
+BOOST_AUTO_TEST_CASE(the_node_actor_routes_commands_and_fails_fast_when_an_essential_child_dies) {
+  provider_node p;
+  p.start(1u << 20);
+  caf::scoped_actor self{p.n->system()};
+  node_children kids;
+  self->request(p.n->root(), 10s, node_children_atom::value)
+    .receive([&](node_children& k) { kids = k; }, [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+  BOOST_TEST((kids.provider == p.n->provider()));
+  BOOST_TEST((kids.supervisor == p.n->supervisor()));
+  BOOST_TEST((kids.events == p.n->events()));
+  BOOST_REQUIRE(kids.writer);
+  // Commands sent to the root reach the provider (delegation).
+  auto breakers = run_on(*p.n, p.n->control().breakers());
+  BOOST_REQUIRE(breakers.has_value());
+  BOOST_TEST(breakers->empty());
+  auto sessions = run_on(*p.n, p.n->control().sessions());
+  BOOST_REQUIRE(sessions.has_value());
+  BOOST_TEST(!p.n->failed());
+  // The provider dies of an error: the node does not limp on without it.
+  self->monitor(p.n->root());
+  self->send_exit(kids.provider, caf::exit_reason::kill);
+  bool root_down = false;
+  self->receive([&](const caf::down_msg& dm) { root_down = dm.source == p.n->root().address(); },
+                caf::after(10s) >> [] {});
+  BOOST_TEST(root_down);
+  BOOST_TEST(eventually([&] { return p.n->failed(); }, 10s));
+  // The other children went down with it.
+  for (auto& child : {kids.supervisor, kids.events}) {
+    self->monitor(child);
+    bool down = false;
+    self->receive([&](const caf::down_msg&) { down = true; }, caf::after(10s) >> [] {});
+    BOOST_TEST(down);
+  }
+  // Commands now fail with a typed error instead of hanging.
+  auto after = run_on(*p.n, p.n->control().sessions());
+  BOOST_TEST(!after.has_value());
 }
