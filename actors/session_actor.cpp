@@ -107,15 +107,21 @@ struct session_data {
   session_start start;
   caf::actor supervisor;
   std::optional<snapshot::light_client_verifier> verifier;
+  /// The durable cursor: the last one the persistence writer confirmed.
   storage::session_record record;
+  /// The newest cursor handed to the writer (equal to `record` when no write
+  /// is in flight). Writes complete in the order they were sent.
+  storage::session_record pending;
   std::optional<libp2p::peer_id> peer;
   snapshot::verified_chunk scratch; // reused for every chunk's record views
 
   bool requesting = false;  // a request is in flight
-  bool persisting = false;  // a verified artefact is being written
+  unsigned writes = 0;      // verified artefacts being written
   bool done = false;
   step current = step::plan;
-  std::optional<messages::ack_message> ack_due;
+  /// Acks of durable artefacts, oldest first; the front is in flight while
+  /// `current == step::ack`.
+  std::deque<messages::ack_message> acks_due;
   bool resume_due = false;
   bool cancel_requested = false;
   std::optional<caf::response_promise> start_promise; // resumed sessions answer start_atom late
@@ -124,7 +130,12 @@ struct session_data {
   std::deque<std::pair<clock_type::time_point, std::uint64_t>> rate_window; // (time, bytes_received)
   static inline const char* name = "snapstream.session";
 
-  [[nodiscard]] bool busy() const noexcept { return requesting || persisting; }
+  [[nodiscard]] bool busy() const noexcept { return requesting || writes > 0; }
+  /// Chunks that may be written while the next one is fetched: with
+  /// auto_advance the fetch of chunk k+1 overlaps the write of chunk k (still
+  /// one request in flight, and ack k only once k is durable); stepped by
+  /// hand, a session takes one step at a time.
+  [[nodiscard]] unsigned max_writes() const noexcept { return env->config.auto_advance ? 2 : 1; }
 };
 
 using session_actor = caf::stateful_actor<session_data>;
@@ -228,31 +239,38 @@ void send_request(session_actor* self, step kind, decltype(messages::snapshots_r
            caf::actor_cast<caf::actor>(self), net_reply_atom::value);
 }
 
-/// After a write completes: the ack of what was written is the next request.
+/// After a write completes: `written` is the durable cursor now, and the ack
+/// of what was written is due.
 void persisted(session_actor* self, const result<void>& written, messages::ack_message ack,
-               std::uint64_t latency_us) {
+               std::uint64_t latency_us, storage::session_record written_record) {
   auto& st = self->state;
-  st.persisting = false;
+  --st.writes;
+  if (st.done) return;
   if (!written) {
     fail(self, session_errc::local, "could not store the session's progress: " + written.error().message());
     return;
   }
-  st.ack_due = ack;
+  st.record = std::move(written_record);
+  st.acks_due.push_back(ack);
   report(self, latency_us);
   if (st.env->config.auto_advance) issue_next(self);
 }
 
+/// Hands `pending` (and the artefact in `args`) to the persistence writer.
 template <class... Ts>
 void persist(session_actor* self, messages::ack_message ack, std::uint64_t latency_us, Ts... args) {
   auto& st = self->state;
-  st.persisting = true;
-  st.record.updated_unix_ms = unix_ms();
-  self->request(st.env->writer, std::chrono::minutes(5), persist_atom::value, st.record, std::move(args)...)
-    .then([self, ack, latency_us](result<void>& written) { persisted(self, written, ack, latency_us); },
-          [self](caf::error& e) {
-            self->state.persisting = false;
-            fail(self, session_errc::local, "persistence writer failed: " + from_caf_error(e).message());
-          });
+  ++st.writes;
+  st.pending.updated_unix_ms = unix_ms();
+  self->request(st.env->writer, std::chrono::minutes(5), persist_atom::value, st.pending, std::move(args)...)
+    .then(
+      [self, ack, latency_us, rec = st.pending](result<void>& written) mutable {
+        persisted(self, written, ack, latency_us, std::move(rec));
+      },
+      [self](caf::error& e) {
+        --self->state.writes;
+        fail(self, session_errc::local, "persistence writer failed: " + from_caf_error(e).message());
+      });
 }
 
 void finish(session_actor* self) {
@@ -274,15 +292,19 @@ void finish(session_actor* self) {
 
 void issue_next(session_actor* self) {
   auto& st = self->state;
-  if (st.done || st.busy()) return;
+  if (st.done || st.requesting) return;
   if (st.cancel_requested) {
-    send_request(self, step::cancel, messages::error_message{"session cancelled by the consumer"});
+    if (st.writes == 0)
+      send_request(self, step::cancel, messages::error_message{"session cancelled by the consumer"});
     return;
   }
-  if (st.ack_due) {
-    send_request(self, step::ack, *st.ack_due);
+  if (!st.acks_due.empty()) {
+    send_request(self, step::ack, st.acks_due.front());
     return;
   }
+  // Only chunk fetches overlap a write; every other step waits for it.
+  const bool fetching_chunks = st.verifier->stage() == snapshot::verifier_stage::awaiting_chunks && !st.resume_due;
+  if (st.writes >= (fetching_chunks ? st.max_writes() : 1u)) return;
   if (st.resume_due) {
     messages::resume_request q;
     q.plan_id = st.record.plan_id;
@@ -324,7 +346,7 @@ void on_plan(session_actor* self, const messages::plan_response& p, std::uint64_
     fail(self, classify_verification(ok.error()), ok.error().message());
     return;
   }
-  auto& r = st.record;
+  auto& r = st.pending;
   r.plan_id = st.verifier->plan_id();
   r.chunk_size = *p.chunk_size;
   r.total_chunks = st.verifier->chunk_count();
@@ -348,9 +370,9 @@ void on_update(session_actor* self, const messages::update_response& u, std::uin
     fail(self, classify_verification(ok.error()), ok.error().message());
     return;
   }
-  st.record.next_update_index = expected + 1;
-  st.record.last_update_height = st.verifier->last_update_height();
-  if (st.verifier->stage() == snapshot::verifier_stage::complete) st.record.state = storage::session_state::verified;
+  st.pending.next_update_index = expected + 1;
+  st.pending.last_update_height = st.verifier->last_update_height();
+  if (st.verifier->stage() == snapshot::verifier_stage::complete) st.pending.state = storage::session_state::verified;
   persist(self, messages::ack_message{ack_kind::light_client_update, expected}, latency_us, expected, u.update);
 }
 
@@ -368,7 +390,7 @@ void on_chunk(session_actor* self, const messages::chunk_response& c, std::uint6
     fail(self, classify_verification(ok.error()), ok.error().message());
     return;
   }
-  auto& r = st.record;
+  auto& r = st.pending;
   r.next_chunk_index = expected + 1;
   r.bytes_received += c.chunk->size();
   r.page_bytes_applied = st.verifier->progress().page_bytes;
@@ -427,11 +449,11 @@ void on_reply(session_actor* self, result<exchange_result>& reply) {
     case step::ack: {
       auto* a = std::get_if<messages::ack_message>(&decoded->body);
       if (a == nullptr) return unexpected();
-      if (!st.ack_due || !(*a == *st.ack_due)) {
+      if (st.acks_due.empty() || !(*a == st.acks_due.front())) {
         fail(self, session_errc::checksum, "the provider's ack echo does not match the ack sent");
         return;
       }
-      st.ack_due.reset();
+      st.acks_due.pop_front();
       report(self, latency_us);
       break;
     }
@@ -504,12 +526,16 @@ result<void> prepare(session_actor* self) {
     st.record.state = storage::session_state::verified;
     return {};
   }
-  // Re-acknowledge the last durable artefact (its ack may have been lost),
-  // then resume from the durable cursor.
-  if (r.next_chunk_index > 0) st.ack_due = messages::ack_message{ack_kind::chunk, r.next_chunk_index - 1};
-  else if (r.next_update_index > 0)
-    st.ack_due = messages::ack_message{ack_kind::light_client_update, r.next_update_index - 1};
-  else st.ack_due = messages::ack_message{ack_kind::plan, 0};
+  // Re-acknowledge, oldest first, every durable artefact whose ack may not
+  // have reached the provider, then resume from the durable cursor. Because a
+  // chunk fetch overlaps the previous write, that can be the last update
+  // (written while chunk 0 was fetched) and the last two chunks. A provider
+  // takes a repeated ack as a no-op, so acking what it already has is safe.
+  if (r.next_update_index > 0)
+    st.acks_due.push_back(messages::ack_message{ack_kind::light_client_update, r.next_update_index - 1});
+  if (r.next_chunk_index > 1) st.acks_due.push_back(messages::ack_message{ack_kind::chunk, r.next_chunk_index - 2});
+  if (r.next_chunk_index > 0) st.acks_due.push_back(messages::ack_message{ack_kind::chunk, r.next_chunk_index - 1});
+  if (st.acks_due.empty()) st.acks_due.push_back(messages::ack_message{ack_kind::plan, 0});
   st.resume_due = true;
   return {};
 }
@@ -541,12 +567,13 @@ caf::behavior session(session_actor* self, std::shared_ptr<const session_env> en
       // hears of it: a crash right after `start` answered loses nothing.
       auto rp = self->make_response_promise();
       if (resuming) st.start_promise = rp;
-      st.persisting = true;
+      st.pending = st.record;
+      ++st.writes;
       self->request(st.env->writer, std::chrono::minutes(1), persist_atom::value, st.record)
         .then(
           [self, rp, resuming](result<void>& written) mutable {
             auto& st = self->state;
-            st.persisting = false;
+            --st.writes;
             if (!written) {
               fail(self, session_errc::local, "could not store the session: " + written.error().message());
               return;
@@ -556,7 +583,7 @@ caf::behavior session(session_actor* self, std::shared_ptr<const session_env> en
             if (st.env->config.auto_advance || resuming) issue_next(self);
           },
           [self](caf::error& e) {
-            self->state.persisting = false;
+            --self->state.writes;
             fail(self, session_errc::local, "persistence writer failed: " + from_caf_error(e).message());
           });
       return rp;

@@ -7,7 +7,11 @@
 /// -> verified: `HeadVerified` is published and the actor exits normally.
 ///
 /// Exactly one request to the provider is outstanding at any time (acks
-/// included). A message that would start a second one while a request is in
+/// included). With auto_advance, the request for chunk k+1 goes out while
+/// chunk k is being written (so the fetch overlaps the synced write); ack k
+/// goes out only once chunk k is durable, and at most two chunks wait for
+/// their write. The reported status (`last_chunk_index`, `bytes_received`)
+/// is always the durable cursor. A message that would start a second one while a request is in
 /// flight or a write is pending is answered with a `backpressure` error to
 /// its sender; nothing is queued or dropped silently.
 ///

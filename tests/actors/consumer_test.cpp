@@ -172,6 +172,46 @@ BOOST_AUTO_TEST_CASE(a_consumer_stopped_at_any_point_resumes_to_an_identical_sta
   }
 }
 
+// With automatic stepping the fetch of chunk k+1 overlaps the write of chunk
+// k, so a consumer can stop with artefacts durable on its side whose acks the
+// provider never saw (the last update with chunk 0, or chunks k and k+1). Its
+// resume must acknowledge all of them, in order, before asking to resume.
+BOOST_AUTO_TEST_CASE(a_resume_acknowledges_every_durable_artefact_the_provider_has_not_confirmed) {
+  provider_node p;
+  p.start(4u << 20, /*gated=*/true);
+  const std::string provider = p.id.id().to_string();
+  consumer_node c;
+  c.start(p.address(), trusting(p.id), /*auto_advance=*/false);
+  auto started = c.sync(provider);
+  BOOST_REQUIRE(started.has_value());
+  const auto id = started->session;
+  step(c, id, [](const session_status& s) { return s.plan_id.has_value(); });
+  c.fetch_when_idle(id); // ack plan
+  step(c, id, [](const session_status& s) { return s.last_update_index.has_value(); });
+  step_ack(c, p, id, [](const auto& r) { return r.last_confirmed_update == 0u; });
+  step(c, id, [](const session_status& s) { return s.last_chunk_index.has_value(); });
+  step_ack(c, p, id, [](const auto& r) { return r.last_confirmed_chunk == 0u; });
+  step(c, id, [](const session_status& s) { return s.last_chunk_index == 1u; });
+  c.stop();
+  // The consumer holds update 0 and chunks 0 and 1; the provider forgets
+  // every ack, as if none had reached it before the consumer stopped.
+  p.restart_editing([&](storage::db& db) {
+    storage::served_store store(db);
+    auto r = store.load(id, c.id.id().to_string());
+    BOOST_REQUIRE(r.has_value() && r->has_value());
+    auto rec = **r;
+    rec.last_confirmed_chunk.reset();
+    rec.last_confirmed_update.reset();
+    BOOST_REQUIRE(store.save(rec).has_value());
+  });
+  c.start(p.address(), trusting(p.id), /*auto_advance=*/true);
+  BOOST_REQUIRE(c.reaches(id, session_state::verified));
+  require_same_state(*c.n, *p.n);
+  BOOST_TEST(count_events(*c.n, "SnapshotStreamFailed") == 0u);
+  const auto after = stored_record(*c.n, id);
+  BOOST_TEST(after.bytes_received == chunk_payload_bytes(p.snapshot));
+}
+
 BOOST_AUTO_TEST_CASE(a_provider_that_serves_a_corrupted_page_is_caught_and_nothing_of_the_chunk_is_applied) {
   provider_node p;
   p.start(4u << 20);

@@ -188,6 +188,20 @@ struct provider_node {
     start(0);
   }
 
+  /// Stops the node, lets `edit` change its database while it is down, and
+  /// starts it again on the same identity, data and port.
+  void restart_editing(const std::function<void(storage::db&)>& edit) {
+    drop_gate();
+    n->stop();
+    n.reset();
+    {
+      auto opened = storage::db::open(dir.path());
+      BOOST_REQUIRE_MESSAGE(opened.has_value(), "reopen: " << (opened ? "" : opened.error().message()));
+      edit(**opened);
+    }
+    start(0);
+  }
+
   void drop_gate() {
     // A task the gate still holds keeps the provider actor alive, which must
     // not outlive the node's actor system: the gate goes first.
