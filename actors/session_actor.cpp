@@ -271,6 +271,9 @@ void persist(session_actor* self, messages::ack_message ack, std::uint64_t laten
         --self->state.writes;
         fail(self, session_errc::local, "persistence writer failed: " + from_caf_error(e).message());
       });
+  // With automatic stepping the next chunk is fetched while this write runs
+  // (issue_next allows it only while chunks are being fetched).
+  if (st.env->config.auto_advance) issue_next(self);
 }
 
 void finish(session_actor* self) {
