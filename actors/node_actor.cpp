@@ -1,5 +1,6 @@
 #include "actors/node_actor.hpp"
 
+#include "actors/actors_errc.hpp"
 #include "actors/atoms.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/persistence_writer.hpp"
@@ -66,6 +67,17 @@ void on_child_down(node_actor* self, const caf::down_msg& dm) {
   stop_next_child(self);
 }
 
+/// Hands a command to `child`, which answers the asker directly; while the
+/// node shuts down a child may already be gone, and the asker then gets
+/// `unavailable` at once instead of waiting for its timeout.
+template <class... Ts>
+caf::response_promise route(node_actor* self, const caf::actor& child, Ts&&... xs) {
+  auto rp = self->make_response_promise();
+  if (!child) rp.deliver(to_caf_error(error{actors_errc::unavailable, "the node is shutting down"}));
+  else rp.delegate(child, std::forward<Ts>(xs)...);
+  return rp;
+}
+
 caf::behavior node(node_actor* self, node_actor_config config) {
   tolerate_stray_messages(self, "node");
   auto& sys = self->system();
@@ -90,26 +102,30 @@ caf::behavior node(node_actor* self, node_actor_config config) {
 
   return {
     // Consumer commands: the session supervisor answers.
-    [self](start_atom a, start_command& cmd) { return self->delegate(self->state.children.supervisor, a, std::move(cmd)); },
-    [self](status_atom a, std::uint64_t id) { return self->delegate(self->state.children.supervisor, a, id); },
-    [self](list_atom a) { return self->delegate(self->state.children.supervisor, a); },
-    [self](cancel_atom a, std::uint64_t id) { return self->delegate(self->state.children.supervisor, a, id); },
-    [self](fetch_atom a, std::uint64_t id) { return self->delegate(self->state.children.supervisor, a, id); },
-    [self](consumer_stats_atom a) { return self->delegate(self->state.children.supervisor, a); },
+    [self](start_atom a, start_command& cmd) { return route(self, self->state.children.supervisor, a, std::move(cmd)); },
+    [self](status_atom a, std::uint64_t id) { return route(self, self->state.children.supervisor, a, id); },
+    [self](list_atom a) { return route(self, self->state.children.supervisor, a); },
+    [self](cancel_atom a, std::uint64_t id) { return route(self, self->state.children.supervisor, a, id); },
+    [self](fetch_atom a, std::uint64_t id) { return route(self, self->state.children.supervisor, a, id); },
+    [self](consumer_stats_atom a) { return route(self, self->state.children.supervisor, a); },
     // Provider commands.
-    [self](provider_stats_atom a) { return self->delegate(self->state.children.provider, a); },
-    [self](breaker_reset_atom a) { return self->delegate(self->state.children.provider, a); },
-    [self](build_snapshot_atom a) { return self->delegate(self->state.children.provider, a); },
-    [self](list_snapshots_atom a) { return self->delegate(self->state.children.provider, a); },
+    [self](provider_stats_atom a) { return route(self, self->state.children.provider, a); },
+    [self](breaker_reset_atom a) { return route(self, self->state.children.provider, a); },
+    [self](build_snapshot_atom a) { return route(self, self->state.children.provider, a); },
+    [self](list_snapshots_atom a) { return route(self, self->state.children.provider, a); },
     // Events.
     [self](events_atom a, std::uint64_t after, std::chrono::milliseconds wait) {
-      return self->delegate(self->state.children.events, a, after, wait);
+      return route(self, self->state.children.events, a, after, wait);
     },
     [self](node_children_atom) { return self->state.children; },
     // Metrics: the provider's and the consumer's counters together.
     [self](metrics_atom) -> caf::result<metrics_snapshot> {
       auto rp = self->make_response_promise();
       auto supervisor = self->state.children.supervisor;
+      if (!supervisor || !self->state.children.provider) {
+        rp.deliver(to_caf_error(error{actors_errc::unavailable, "the node is shutting down"}));
+        return rp;
+      }
       self->request(self->state.children.provider, 10s, provider_stats_atom::value)
         .then(
           [self, rp, supervisor](provider_stats& provided) mutable {

@@ -334,7 +334,7 @@ class Bench:
                         "--runs", str(self.args.repeats), "--requests", "500"])
         figures = {}
         for line in out.splitlines():
-            m = re.match(r"\s*(.+?)\s{2,}([\d.]+)\s+\(min ([\d.]+), max ([\d.]+)\)\s+(.*)$", line)
+            m = re.match(r"\s*(.+?)\s{2,}median\s+([\d.]+)\s+min\s+([\d.]+)\s+max\s+([\d.]+)\s+(.*)$", line)
             if m:
                 figures[m.group(1).strip()] = {"median": float(m.group(2)), "min": float(m.group(3)),
                                                "max": float(m.group(4)), "unit": m.group(5).strip()}
