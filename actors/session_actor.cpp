@@ -253,7 +253,8 @@ void persisted(session_actor* self, const result<void>& written, messages::ack_m
   st.record = std::move(written_record);
   st.acks_due.push_back(ack);
   report(self, latency_us);
-  if (st.env->config.auto_advance) issue_next(self);
+  // A cancel asked for while this write ran goes out now, even when stepped by hand.
+  if (st.env->config.auto_advance || st.cancel_requested) issue_next(self);
 }
 
 /// Hands `pending` (and the artefact in `args`) to the persistence writer.

@@ -18,8 +18,10 @@ echo "== tests (build/ci) =="
 ctest --test-dir build/ci --output-on-failure
 
 echo "== sanitizer build (build/asan): unit tests under ASan + UBSan =="
-cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAPSTREAM_SANITIZE=ON \
-  -DSNAPSTREAM_WERROR=ON -DSNAPSTREAM_BUILD_BENCH=OFF >/dev/null
+# -O1 -g1 (line tables for the reports) compiles in half the time of -O2 -g
+# under ASan + UBSan; this phase was three quarters of CI's wall time.
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+  -DSNAPSTREAM_SANITIZE=ON -DSNAPSTREAM_WERROR=ON -DSNAPSTREAM_BUILD_BENCH=OFF >/dev/null
 mapfile -t unit_targets < <(ctest --test-dir build/asan -N -L unit | sed -n 's/^ *Test *#[0-9]*: *\(.*\)$/test_\1/p')
 cmake --build build/asan -j"$jobs" --target "${unit_targets[@]}"
 ctest --test-dir build/asan -L unit --output-on-failure
