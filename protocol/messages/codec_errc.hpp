@@ -12,7 +12,7 @@ enum class codec_errc {
   not_object,        ///< the top-level value is not an object
   wrong_type,        ///< a field holds the wrong JSON type
   missing_field,     ///< a field the message's `type` requires is absent
-  unknown_type,      ///< `type` is not one of the six message types
+  unknown_type,      ///< `type` is not a message type of the decoded version
   unknown_kind,      ///< `kind` is not one of the six ack kinds
   unknown_field,     ///< a field that this direction or `type` does not have
   duplicate_field,   ///< a key appears twice in the object
@@ -21,6 +21,7 @@ enum class codec_errc {
   invalid_base64,    ///< a byte string that is not canonical padded base64
   invalid_string,    ///< invalid UTF-8, a bad escape, or an unescaped control character
   trailing_bytes,    ///< something other than whitespace after the object
+  unknown_code,      ///< an error response's `code` is not one of the refusal codes (1.2.0)
 };
 
 [[nodiscard]] constexpr const char* category_name(codec_errc) noexcept { return "snapstream.messages"; }

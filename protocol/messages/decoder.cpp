@@ -35,17 +35,23 @@ enum field : unsigned {
   f_plan,
   f_chunk,
   f_update,
+  f_offers,
   f_chunk_size,
   f_min_chunk_size,
   f_max_chunk_size,
   f_max_concurrent_requests,
+  f_code,
   field_count,
 };
 
 constexpr std::array<std::string_view, field_count> field_names = {
   "type", "session_id", "plan_id", "chunk_index", "update_index", "kind", "index", "message",
-  "plan", "chunk", "update", "chunk_size", "min_chunk_size", "max_chunk_size", "max_concurrent_requests",
+  "plan", "chunk", "update", "offers", "chunk_size", "min_chunk_size", "max_chunk_size",
+  "max_concurrent_requests", "code",
 };
+
+// The byte fields, contiguous: `bytes_[f - f_plan]` holds field f.
+static_assert(f_chunk == f_plan + 1 && f_update == f_plan + 2 && f_offers == f_plan + 3);
 
 constexpr std::uint32_t bit(field f) noexcept { return std::uint32_t{1} << f; }
 
@@ -58,12 +64,29 @@ struct type_rule {
   std::uint32_t required;
 };
 
+constexpr std::size_t type_count = 7;
+
 // Indexed like the body variants and `message_types`.
-constexpr std::array<std::string_view, 6> message_types = {
-  "plan", "chunk", "light_client_update", "resume", "ack", "error",
+constexpr std::array<std::string_view, type_count> message_types = {
+  "plan", "chunk", "light_client_update", "resume", "ack", "error", "offers",
 };
 
-constexpr std::array<type_rule, 6> request_rules = {{
+/// What one direction has under one protocol version: the rules of its
+/// first `types` message types, and every field those allow.
+struct rule_set {
+  std::array<type_rule, type_count> rules;
+  std::size_t types;
+  std::uint32_t fields;
+};
+
+constexpr rule_set make_rule_set(const std::array<type_rule, type_count>& rules, std::size_t types) noexcept {
+  std::uint32_t fields = 0;
+  for (std::size_t t = 0; t < types; ++t) fields |= rules[t].allowed;
+  return {rules, types, fields};
+}
+
+// 1.0.0 and 1.1.0: six types; a plan request has no plan_id, an error no code.
+constexpr rule_set request_rules_v1_1 = make_rule_set({{
   {common | sizes, common},
   {common | bit(f_chunk_index), common | bit(f_chunk_index)},
   {common | bit(f_update_index), common | bit(f_update_index)},
@@ -71,9 +94,10 @@ constexpr std::array<type_rule, 6> request_rules = {{
    common | bit(f_plan_id) | bit(f_chunk_index) | bit(f_update_index)},
   {common | bit(f_kind) | bit(f_index), common | bit(f_kind) | bit(f_index)},
   {common | bit(f_message), common | bit(f_message)},
-}};
+  {0, 0},
+}}, 6);
 
-constexpr std::array<type_rule, 6> response_rules = {{
+constexpr rule_set response_rules_v1_1 = make_rule_set({{
   {common | bit(f_plan) | sizes | bit(f_max_concurrent_requests), common | bit(f_plan)},
   {common | bit(f_chunk_index) | bit(f_chunk), common | bit(f_chunk_index) | bit(f_chunk)},
   {common | bit(f_update_index) | bit(f_update), common | bit(f_update_index) | bit(f_update)},
@@ -81,13 +105,30 @@ constexpr std::array<type_rule, 6> response_rules = {{
    common | bit(f_chunk_index) | bit(f_update_index)},
   {common | bit(f_kind) | bit(f_index), common | bit(f_kind) | bit(f_index)},
   {common | bit(f_message), common | bit(f_message)},
-}};
+  {0, 0},
+}}, 6);
 
-constexpr std::uint32_t union_of(const std::array<type_rule, 6>& rules) noexcept {
-  std::uint32_t all = 0;
-  for (const auto& r : rules) all |= r.allowed;
-  return all;
-}
+// 1.2.0: the offers type, a plan request's optional plan_id, an error
+// response's optional code.
+constexpr rule_set request_rules_v1_2 = make_rule_set({{
+  {common | sizes | bit(f_plan_id), common},
+  request_rules_v1_1.rules[1],
+  request_rules_v1_1.rules[2],
+  request_rules_v1_1.rules[3],
+  request_rules_v1_1.rules[4],
+  request_rules_v1_1.rules[5],
+  {common, common},
+}}, 7);
+
+constexpr rule_set response_rules_v1_2 = make_rule_set({{
+  response_rules_v1_1.rules[0],
+  response_rules_v1_1.rules[1],
+  response_rules_v1_1.rules[2],
+  response_rules_v1_1.rules[3],
+  response_rules_v1_1.rules[4],
+  {common | bit(f_message) | bit(f_code), common | bit(f_message)},
+  {common | bit(f_offers), common | bit(f_offers)},
+}}, 7);
 
 enum class direction { request, response };
 
@@ -98,14 +139,18 @@ template <>
 struct traits<direction::request> {
   using message = snapshots_request;
   static constexpr std::string_view noun = "request";
-  static constexpr const std::array<type_rule, 6>& rules = request_rules;
+  static const rule_set& rules(protocol_version v) noexcept {
+    return v == protocol_version::v1_2 ? request_rules_v1_2 : request_rules_v1_1;
+  }
 };
 
 template <>
 struct traits<direction::response> {
   using message = snapshots_response;
   static constexpr std::string_view noun = "response";
-  static constexpr const std::array<type_rule, 6>& rules = response_rules;
+  static const rule_set& rules(protocol_version v) noexcept {
+    return v == protocol_version::v1_2 ? response_rules_v1_2 : response_rules_v1_1;
+  }
 };
 
 error fail(codec_errc code, std::string message) {
@@ -406,13 +451,14 @@ class field_reader {
 public:
   using message = typename traits<D>::message;
 
-  explicit field_reader(const char* input_end) noexcept : input_end_(input_end) {}
+  field_reader(const char* input_end, protocol_version version) noexcept
+    : input_end_(input_end), rules_(traits<D>::rules(version)) {}
 
   result<void> read(std::string_view key, od::value& value) {
     const auto f = lookup(key);
     if (!f) return fail(codec_errc::unknown_field, "unknown field " + quote(key));
     if (seen_ & bit(*f)) return fail(codec_errc::duplicate_field, "duplicate field '" + std::string(key) + "'");
-    if (type_ && !(rules()[*type_].allowed & bit(*f))) return foreign(*f);
+    if (type_ && !(rules_.rules[*type_].allowed & bit(*f))) return foreign(*f);
     seen_ |= bit(*f);
     last_ = *f;
     switch (*f) {
@@ -420,11 +466,11 @@ public:
         auto s = read_string(value, f_type);
         if (!s) return s.error();
         std::size_t t = 0;
-        while (t < message_types.size() && message_types[t] != *s) ++t;
-        if (t == message_types.size()) return fail(codec_errc::unknown_type, "unknown type " + quote(*s));
+        while (t < rules_.types && message_types[t] != *s) ++t;
+        if (t == rules_.types) return fail(codec_errc::unknown_type, "unknown type " + quote(*s));
         type_ = t;
         // Fields read before `type` must belong to it too.
-        const std::uint32_t stray = seen_ & ~rules()[t].allowed;
+        const std::uint32_t stray = seen_ & ~rules_.rules[t].allowed;
         for (unsigned g = 0; g < field_count; ++g)
           if (stray & bit(static_cast<field>(g))) return foreign(static_cast<field>(g));
         return {};
@@ -437,6 +483,14 @@ public:
         kind_ = *k;
         return {};
       }
+      case f_code: {
+        auto s = read_string(value, f_code);
+        if (!s) return s.error();
+        auto c = refusal_code_from_string(*s);
+        if (!c) return fail(codec_errc::unknown_code, "unknown code " + quote(*s));
+        code_ = *c;
+        return {};
+      }
       case f_plan_id:
       case f_message: {
         auto s = read_string(value, *f);
@@ -446,7 +500,8 @@ public:
       }
       case f_plan:
       case f_chunk:
-      case f_update: {
+      case f_update:
+      case f_offers: {
         auto b = read_bytes(value, *f, input_end_);
         if (!b) return b.error();
         bytes_[*f - f_plan] = std::move(*b);
@@ -469,7 +524,7 @@ public:
 
   result<message> finish() {
     if (!type_) return fail(codec_errc::missing_field, "missing field 'type'");
-    const std::uint32_t missing = rules()[*type_].required & ~seen_;
+    const std::uint32_t missing = rules_.rules[*type_].required & ~seen_;
     for (unsigned g = 0; g < field_count; ++g) {
       if (missing & bit(static_cast<field>(g)))
         return fail(codec_errc::missing_field, "missing " + named(static_cast<field>(g)) + " for " + a_type());
@@ -478,12 +533,9 @@ public:
   }
 
 private:
-  static const std::array<type_rule, 6>& rules() noexcept { return traits<D>::rules; }
-
-  static std::optional<field> lookup(std::string_view key) noexcept {
-    constexpr std::uint32_t mine = union_of(traits<D>::rules);
+  [[nodiscard]] std::optional<field> lookup(std::string_view key) const noexcept {
     for (unsigned g = 0; g < field_count; ++g)
-      if ((mine & bit(static_cast<field>(g))) && field_names[g] == key) return static_cast<field>(g);
+      if ((rules_.fields & bit(static_cast<field>(g))) && field_names[g] == key) return static_cast<field>(g);
     return std::nullopt;
   }
 
@@ -505,7 +557,13 @@ private:
     m.session_id = numbers_[f_session_id];
     if constexpr (D == direction::request) {
       switch (*type_) {
-        case 0: m.body = plan_request{optional(f_chunk_size), optional(f_min_chunk_size), optional(f_max_chunk_size)}; break;
+        case 0: {
+          std::optional<std::string> plan_id;
+          if (seen_ & bit(f_plan_id)) plan_id = std::move(plan_id_);
+          m.body = plan_request{optional(f_chunk_size), optional(f_min_chunk_size), optional(f_max_chunk_size),
+                                std::move(plan_id)};
+          break;
+        }
         case 1: m.body = chunk_request{numbers_[f_chunk_index]}; break;
         case 2: m.body = update_request{numbers_[f_update_index]}; break;
         case 3:
@@ -513,7 +571,8 @@ private:
                                   optional(f_chunk_size), optional(f_min_chunk_size), optional(f_max_chunk_size)};
           break;
         case 4: m.body = ack_message{kind_, numbers_[f_index]}; break;
-        default: m.body = error_message{std::move(message_)}; break;
+        case 5: m.body = error_message{std::move(message_)}; break;
+        default: m.body = offers_request{}; break;
       }
     } else {
       switch (*type_) {
@@ -529,21 +588,24 @@ private:
                                    optional(f_max_concurrent_requests)};
           break;
         case 4: m.body = ack_message{kind_, numbers_[f_index]}; break;
-        default: m.body = error_message{std::move(message_)}; break;
+        case 5: m.body = error_message{std::move(message_), code_}; break;
+        default: m.body = offers_response{std::move(bytes_[f_offers - f_plan])}; break;
       }
     }
     return m;
   }
 
   const char* input_end_;
+  const rule_set& rules_;
   std::uint32_t seen_ = 0;
   std::optional<std::size_t> type_;
   std::optional<field> last_;
   std::array<std::uint64_t, field_count> numbers_{};
   ack_kind kind_ = ack_kind::plan;
+  std::optional<refusal_code> code_;
   std::string plan_id_;
   std::string message_;
-  std::array<shared_bytes, 3> bytes_;
+  std::array<shared_bytes, 4> bytes_;
 };
 
 
@@ -569,7 +631,7 @@ result<typename traits<D>::message> decode_padded(const std::uint8_t* data, std:
     if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) return unbalanced(data, size);
     return fail(codec_errc::not_json, "malformed JSON at the top level");
   }
-  field_reader<D> reader(reinterpret_cast<const char*>(data + size));
+  field_reader<D> reader(reinterpret_cast<const char*>(data + size), options.version);
   for (auto item : object) {
     od::field field;
     if (std::move(item).get(field)) return fail(codec_errc::not_json, reader.malformed_object());

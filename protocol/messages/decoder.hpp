@@ -22,8 +22,14 @@ inline constexpr std::size_t decode_padding = 64;
 struct decode_options {
   /// Largest accepted input, bytes: longer input fails with `too_large`
   /// before any parsing. Callers pass the cap of the negotiated version
-  /// (`max_request_size`, `max_response_size(encoding)`).
+  /// (`max_request_size`, `max_response_size(version)`).
   std::size_t max_size = max_request_size;
+  /// The negotiated version: which types and fields exist (docs/protocol.md
+  /// 2.4). Under v1_0 and v1_1 the `offers` type is `unknown_type`, a plan
+  /// request's `plan_id` and an error response's `code` are `unknown_field`,
+  /// as a 1.1.0 peer reports them; under v1_2 they decode. Byte fields
+  /// decode from either encoding under every version.
+  protocol_version version = protocol_version::v1_2;
 };
 
 /// A message's bytes followed by at least `decode_padding` readable bytes, so

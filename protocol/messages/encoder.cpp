@@ -8,6 +8,7 @@
 #include <cassert>
 #include <charconv>
 #include <cstring>
+#include <type_traits>
 
 namespace snapstream::messages {
 
@@ -140,6 +141,7 @@ void sizes(Sink& s, const std::optional<std::uint64_t>& chunk, const std::option
 template <class Sink>
 void body(Sink& s, const plan_request& m, byte_encoding) {
   sizes(s, m.chunk_size, m.min_chunk_size, m.max_chunk_size);
+  if (m.plan_id) string_field(s, R"(,"plan_id":)", *m.plan_id);
 }
 template <class Sink>
 void body(Sink& s, const chunk_request& m, byte_encoding) {
@@ -164,7 +166,10 @@ void body(Sink& s, const ack_message& m, byte_encoding) {
 template <class Sink>
 void body(Sink& s, const error_message& m, byte_encoding) {
   string_field(s, R"(,"message":)", m.message);
+  if (m.code) string_field(s, R"(,"code":)", to_string(*m.code));
 }
+template <class Sink>
+void body(Sink&, const offers_request&, byte_encoding) {}
 template <class Sink>
 void body(Sink& s, const plan_response& m, byte_encoding e) {
   bytes_field(s, R"(,"plan":)", m.plan, e);
@@ -188,6 +193,10 @@ void body(Sink& s, const resume_response& m, byte_encoding) {
   sizes(s, m.chunk_size, m.min_chunk_size, m.max_chunk_size);
   optional_field(s, R"(,"max_concurrent_requests":)", m.max_concurrent_requests);
 }
+template <class Sink>
+void body(Sink& s, const offers_response& m, byte_encoding e) {
+  bytes_field(s, R"(,"offers":)", m.offers, e);
+}
 
 template <class Sink, class Message>
 void message(Sink& s, const Message& m, byte_encoding e) {
@@ -195,7 +204,15 @@ void message(Sink& s, const Message& m, byte_encoding e) {
   s.raw(type_name(m));
   s.raw(R"(","session_id":)");
   s.number(m.session_id);
-  std::visit([&](const auto& b) { body(s, b, e); }, m.body);
+  std::visit(
+    [&](const auto& b) {
+      using body_type = std::decay_t<decltype(b)>;
+      if constexpr (std::is_same_v<Message, snapshots_request> && std::is_same_v<body_type, error_message>)
+        string_field(s, R"(,"message":)", b.message); // requests have no `code`
+      else
+        body(s, b, e);
+    },
+    m.body);
   s.raw("}");
 }
 

@@ -15,16 +15,21 @@ namespace snapstream::messages {
 [[nodiscard]] std::size_t encoded_size(const snapshots_response& response, byte_encoding encoding) noexcept;
 
 /// Appends the JSON text of `request` to `out`: `type`, `session_id`, then the
-/// body's fields in the order of docs/protocol.md 2.1, no whitespace. Requests
-/// carry no byte field, so `encoding` does not change the output. Strings are
+/// body's fields in the order of docs/protocol.md 2.1, no whitespace. Writes
+/// the 1.2.0 fields (a plan request's `plan_id`) whenever they are set: callers
+/// set them only when speaking 1.2.0. An error request's `code` is never
+/// written (requests have no `code`). Requests carry no byte field, so
+/// `encoding` does not change the output. Strings are
 /// escaped and invalid UTF-8 in them is replaced by U+FFFD (so the output is
 /// always valid JSON). `request.body` must hold a value (not be valueless by
 /// exception). Throws only `std::bad_alloc`.
 void encode(const snapshots_request& request, byte_encoding encoding, byte_buffer& out);
 
 /// Appends the JSON text of `response` to `out`, its byte field in `encoding`
-/// (written in place, after one exact-size growth of `out`). `response.body`
-/// must hold a value. Throws only `std::bad_alloc`.
+/// (written in place, after one exact-size growth of `out`), fields in the
+/// order of docs/protocol.md 2.2. Writes an error's `code` whenever it is set
+/// (callers set it only when speaking 1.2.0). `response.body` must hold a
+/// value. Throws only `std::bad_alloc`.
 void encode(const snapshots_response& response, byte_encoding encoding, byte_buffer& out);
 
 /// Upper bound, bytes, of an encoded `chunk` response carrying `payload` chunk

@@ -13,10 +13,12 @@ constexpr std::array<std::string_view, 6> ack_kind_names = {
   "Plan", "Chunk", "LightClientUpdate", "Resume", "Ack", "Error",
 };
 
-// Indexed like both body variants: plan, chunk, light_client_update, resume, ack, error.
-constexpr std::array<std::string_view, 6> type_names = {
-  "plan", "chunk", "light_client_update", "resume", "ack", "error",
+// Indexed like both body variants: plan, chunk, light_client_update, resume, ack, error, offers.
+constexpr std::array<std::string_view, 7> type_names = {
+  "plan", "chunk", "light_client_update", "resume", "ack", "error", "offers",
 };
+static_assert(std::variant_size_v<decltype(snapshots_request::body)> == type_names.size());
+static_assert(std::variant_size_v<decltype(snapshots_response::body)> == type_names.size());
 
 } // namespace
 
@@ -63,6 +65,7 @@ std::string_view to_string(codec_errc e) noexcept {
     case codec_errc::invalid_base64: return "invalid base64";
     case codec_errc::invalid_string: return "invalid string";
     case codec_errc::trailing_bytes: return "trailing bytes";
+    case codec_errc::unknown_code: return "unknown refusal code";
   }
   return "unknown";
 }

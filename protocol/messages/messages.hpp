@@ -1,5 +1,8 @@
 #pragma once
 /// The messages of `/rpp/snapshots/1.x` (docs/protocol.md section 2) as C++ values.
+/// 1.2.0 adds the `offers` request and response, a plan request's `plan_id`
+/// and an error response's `code`; the decoder accepts them only under 1.2.0,
+/// and callers fill them only when they speak it.
 ///
 /// A request goes from a consumer to a provider and gets exactly one response.
 /// Both carry the consumer-chosen `session_id` and one body per message `type`.
@@ -8,6 +11,7 @@
 /// Encoding and decoding live in encoder.hpp and decoder.hpp.
 
 #include "protocol/common/bytes.hpp"
+#include "protocol/messages/refusal.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -37,6 +41,9 @@ struct plan_request {
   std::optional<std::uint64_t> chunk_size;
   std::optional<std::uint64_t> min_chunk_size;
   std::optional<std::uint64_t> max_chunk_size;
+  /// 1.2.0: plan this snapshot (hex of its state root, 64 lower-case hex
+  /// characters), not the provider's latest. The codec checks only that it is a string.
+  std::optional<std::string> plan_id = std::nullopt;
   friend bool operator==(const plan_request&, const plan_request&) = default;
 };
 
@@ -74,6 +81,10 @@ struct ack_message {
 /// `type: "error"`, request (a consumer cancels) and response (a provider refuses).
 struct error_message {
   std::string message;
+  /// 1.2.0 responses: the kind of refusal (see `classify_refusal` for the
+  /// older versions). Requests never carry it: the encoder does not write it
+  /// in a request.
+  std::optional<refusal_code> code = std::nullopt;
   friend bool operator==(const error_message&, const error_message&) = default;
 };
 
@@ -126,22 +137,42 @@ struct resume_response {
   friend bool operator==(const resume_response&, const resume_response&) = default;
 };
 
+/// `type: "offers"` request (1.2.0): which snapshots does the provider serve?
+/// Opens no session; the `session_id` only pairs it with its response.
+struct offers_request {
+  friend bool operator==(const offers_request&, const offers_request&) = default;
+};
+
+/// `type: "offers"` response (1.2.0): the encoded offer list
+/// (docs/protocol.md 3.6, `snapshot::decode_offers`).
+struct offers_response {
+  shared_bytes offers;
+  /// Compares the offer bytes by content.
+  friend bool operator==(const offers_response& a, const offers_response& b) noexcept {
+    return same_bytes(a.offers, b.offers);
+  }
+};
+
 /// A consumer-to-provider message.
 struct snapshots_request {
   std::uint64_t session_id = 0;
-  std::variant<plan_request, chunk_request, update_request, resume_request, ack_message, error_message> body;
+  std::variant<plan_request, chunk_request, update_request, resume_request, ack_message, error_message,
+               offers_request>
+    body;
   friend bool operator==(const snapshots_request&, const snapshots_request&) = default;
 };
 
 /// A provider-to-consumer message.
 struct snapshots_response {
   std::uint64_t session_id = 0;
-  std::variant<plan_response, chunk_response, update_response, resume_response, ack_message, error_message> body;
+  std::variant<plan_response, chunk_response, update_response, resume_response, ack_message, error_message,
+               offers_response>
+    body;
   friend bool operator==(const snapshots_response&, const snapshots_response&) = default;
 };
 
 /// The wire `type` of a message: "plan", "chunk", "light_client_update",
-/// "resume", "ack" or "error" (for logs and dispatch).
+/// "resume", "ack", "error" or "offers" (for logs and dispatch).
 [[nodiscard]] std::string_view type_name(const snapshots_request& request) noexcept;
 [[nodiscard]] std::string_view type_name(const snapshots_response& response) noexcept;
 

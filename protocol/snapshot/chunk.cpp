@@ -80,6 +80,7 @@ result<void> verify_chunk(const plan& p, std::uint64_t chunk_index, std::uint64_
   out.page_count = 0;
   out.page_bytes = 0;
   out.records.clear();
+  out.page_records.clear();
 
   std::size_t offset = 0;
   for (std::uint64_t page = range.first; page < range.end; ++page) {
@@ -106,10 +107,14 @@ result<void> verify_chunk(const plan& p, std::uint64_t chunk_index, std::uint64_
     if (bytes.empty()) {
       return chunk_error(verify_errc::page_malformed, chunk_index, "page " + num(page) + " is empty");
     }
-    if (auto parsed = parse_page(bytes, out.records); !parsed) {
+    auto parsed = parse_page(bytes, out.records);
+    if (!parsed) {
       return chunk_error(verify_errc::page_malformed, chunk_index,
                          "page " + num(page) + ": " + parsed.error().message());
     }
+    // A page is at most ~4 GiB (u32 length) of records of at least 9 bytes:
+    // its record count fits 32 bits.
+    out.page_records.push_back(static_cast<std::uint32_t>(*parsed));
     ++out.page_count;
     out.page_bytes += len;
   }

@@ -93,13 +93,18 @@ struct verified_chunk {
   std::uint64_t page_count = 0;
   std::uint64_t page_bytes = 0;       ///< sum of the pages' byte lengths (without frames)
   std::vector<record_view> records;   ///< every record of the chunk, in key order
+  /// Records of each page, in page order (`page_count` entries summing to
+  /// `records.size()`): page `first_page + k` holds the `page_records[k]`
+  /// records that follow those of the pages before it in `records`.
+  std::vector<std::uint32_t> page_records;
 };
 
 /// Verifies chunk `chunk_index` of a session with `pages_per_chunk` against
 /// the plan (section 3.5): exactly the expected number of pages, each page's
 /// hash equal to the plan's at its position, and each page's records parsing
-/// exactly in strictly increasing key order. Fills `out` (its record vector is
-/// reused, so a caller can keep one `verified_chunk` to avoid allocations).
+/// exactly in strictly increasing key order. Fills `out` (its record and
+/// page_records vectors are reused, so a caller can keep one `verified_chunk`
+/// to avoid allocations).
 /// Errors (`verify_errc`), each message starting `chunk <i>: `:
 /// `chunk_out_of_order` (index beyond chunk_count), `chunk_malformed` (broken
 /// framing), `page_count_mismatch`, `page_hash_mismatch` (naming the global

@@ -17,6 +17,7 @@ std::string_view to_string(snapshot_errc e) noexcept {
     case snapshot_errc::invalid_key: return "invalid key";
     case snapshot_errc::crypto_unavailable: return "crypto unavailable";
     case snapshot_errc::builder_finished: return "builder finished";
+    case snapshot_errc::invalid_offer: return "invalid offer";
   }
   return "unknown";
 }

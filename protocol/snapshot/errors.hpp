@@ -1,10 +1,12 @@
 #pragma once
-/// Error codes of the snapshot data model (docs/protocol.md sections 3 and 4).
+/// Error codes of the snapshot data model (docs/protocol.md sections 3 and 4)
+/// and of the offer list (section 3.6).
 ///
 /// `snapshot_errc` reports malformed or invalid encodings (a record, a page, a
-/// plan, an update) and misuse of the builders; `verify_errc` reports why the
-/// light-client verifier refused an artefact. Every message names the artefact
-/// and its index (`update 3: signature 1 by <key> does not verify`).
+/// plan, an update, an offer list) and misuse of the builders; `verify_errc`
+/// reports why the light-client verifier refused an artefact. Every message
+/// names the artefact and its index (`update 3: signature 1 by <key> does not
+/// verify`).
 
 #include "protocol/common/error.hpp"
 
@@ -24,6 +26,7 @@ enum class snapshot_errc {
   invalid_key,          ///< a key seed of the wrong size
   crypto_unavailable,   ///< libsodium failed to initialise
   builder_finished,     ///< a record pushed after `finish()`
+  invalid_offer,        ///< an offer list breaking a rule: too many offers, unknown flags, a page bit past page_count
 };
 
 [[nodiscard]] constexpr const char* category_name(snapshot_errc) noexcept { return "snapstream.snapshot"; }

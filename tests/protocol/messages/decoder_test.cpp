@@ -351,3 +351,178 @@ BOOST_AUTO_TEST_CASE(in_place_decoding_does_not_depend_on_the_padding_bytes) {
   BOOST_TEST(decode_response(as_bytes(inputs[0]), response_cap).error().message() == "unknown field 'sessn]id'");
   BOOST_TEST(decode_response(as_bytes(inputs[1]), response_cap).error().message() == "malformed JSON after field 'chunk'");
 }
+
+namespace {
+
+constexpr protocol_version older_versions[] = {protocol_version::v1_0, protocol_version::v1_1};
+
+decode_options request_options(protocol_version v) { return {max_request_size, v}; }
+decode_options response_options(protocol_version v) { return {max_response_size(v), v}; }
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(the_decoder_speaks_1_2_0_unless_told_otherwise) {
+  BOOST_TEST((decode_options{}.version == protocol_version::v1_2));
+  BOOST_TEST((decode_options{max_request_size}.version == protocol_version::v1_2));
+}
+
+BOOST_AUTO_TEST_CASE(v1_2_golden_messages_decode_under_1_2_0) {
+  for (const auto& c : golden::v1_2_requests()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      require_decoded(request(c.json), c.message);
+      require_decoded(decode_request(as_bytes(c.json), request_options(protocol_version::v1_2)), c.message);
+    }
+  }
+  for (const auto& c : golden::v1_2_responses()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      require_decoded(response(c.array_json), c.message);
+      require_decoded(decode_response(as_bytes(c.base64_json), response_options(protocol_version::v1_2)), c.message);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(v1_2_messages_round_trip_in_both_encodings) {
+  for (const auto e : {byte_encoding::array, byte_encoding::base64}) {
+    for (const auto& c : golden::v1_2_requests()) {
+      byte_buffer out;
+      encode(c.message, e, out);
+      BOOST_TEST_CONTEXT(c.name) { require_decoded(decode_request(out, request_cap), c.message); }
+    }
+    for (const auto& c : golden::v1_2_responses()) {
+      byte_buffer out;
+      encode(c.message, e, out);
+      BOOST_TEST_CONTEXT(c.name) { require_decoded(decode_response(out, response_cap), c.message); }
+    }
+  }
+  // A large offer list, as base64 and as a number array.
+  const snapshots_response big{3, offers_response{random_bytes(70000, 9)}};
+  for (const auto e : {byte_encoding::array, byte_encoding::base64}) {
+    byte_buffer out;
+    encode(big, e, out);
+    require_decoded(decode_response(out, response_cap), big);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(messages_of_every_version_decode_alike_under_every_version) {
+  for (const auto v : {protocol_version::v1_0, protocol_version::v1_1, protocol_version::v1_2}) {
+    BOOST_TEST_CONTEXT("version " << protocol_id(v)) {
+      for (const auto& c : golden::requests()) {
+        BOOST_TEST_CONTEXT(c.name) { require_decoded(decode_request(as_bytes(c.json), request_options(v)), c.message); }
+      }
+      for (const auto& c : golden::responses()) {
+        BOOST_TEST_CONTEXT(c.name) {
+          // Byte fields decode from either encoding under every version.
+          require_decoded(decode_response(as_bytes(c.array_json), response_options(v)), c.message);
+          require_decoded(decode_response(as_bytes(c.base64_json), response_options(v)), c.message);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(older_versions_refuse_the_1_2_0_additions_as_a_1_1_0_peer_does) {
+  struct version_case {
+    side direction;
+    std::string_view json;
+    codec_errc code;
+    std::string_view message;
+  };
+  const version_case cases[] = {
+    {side::request, R"({"type":"offers","session_id":7})", codec_errc::unknown_type, "unknown type 'offers'"},
+    {side::request, R"({"session_id":7,"type":"offers"})", codec_errc::unknown_type, "unknown type 'offers'"},
+    {side::response, R"({"type":"offers","session_id":7,"offers":"U1NPRgEA"})", codec_errc::unknown_type,
+     "unknown type 'offers'"},
+    {side::response, R"({"offers":"U1NPRgEA","type":"offers","session_id":7})", codec_errc::unknown_field,
+     "unknown field 'offers'"},
+    {side::request, R"({"type":"plan","session_id":7,"plan_id":"ab"})", codec_errc::unknown_field,
+     "unknown field 'plan_id' for a plan request"},
+    {side::request, R"({"plan_id":"ab","type":"plan","session_id":7})", codec_errc::unknown_field,
+     "unknown field 'plan_id' for a plan request"},
+    {side::response, R"({"type":"error","session_id":7,"message":"m","code":"saturated"})", codec_errc::unknown_field,
+     "unknown field 'code'"},
+    {side::response, R"({"code":"nonsense","type":"error","session_id":7,"message":"m"})", codec_errc::unknown_field,
+     "unknown field 'code'"},
+  };
+  for (const auto v : older_versions) {
+    for (const auto& c : cases) {
+      BOOST_TEST_CONTEXT("version " << protocol_id(v) << " input " << c.json) {
+        const auto bytes = as_bytes(c.json);
+        const auto r = c.direction == side::request ? decode_request(bytes, request_options(v)).error()
+                                                    : decode_response(bytes, response_options(v)).error();
+        BOOST_TEST(r.is(c.code));
+        BOOST_TEST(r.message() == c.message);
+      }
+    }
+  }
+  // Each decodes under 1.2.0 (except the unknown code).
+  for (std::size_t i = 0; i + 1 < std::size(cases); ++i) {
+    const auto bytes = as_bytes(cases[i].json);
+    BOOST_TEST_CONTEXT("input " << cases[i].json) {
+      BOOST_TEST((cases[i].direction == side::request ? decode_request(bytes, request_cap).has_value()
+                                                      : decode_response(bytes, response_cap).has_value()));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(malformed_1_2_0_messages_fail_with_a_typed_error_naming_the_problem) {
+  const bad_case cases[] = {
+    // Requests never carry a code, under any version.
+    {side::request, R"({"type":"error","session_id":7,"message":"m","code":"saturated"})", codec_errc::unknown_field, "unknown field 'code'"},
+    {side::response, R"({"type":"chunk","session_id":7,"chunk_index":0,"chunk":"","code":"saturated"})", codec_errc::unknown_field, "unknown field 'code' for a chunk response"},
+    {side::response, R"({"type":"error","session_id":7,"message":"m","code":"Saturated"})", codec_errc::unknown_code, "unknown code 'Saturated'"},
+    {side::response, R"({"type":"error","session_id":7,"message":"m","code":""})", codec_errc::unknown_code, "unknown code ''"},
+    {side::response, R"({"type":"error","session_id":7,"message":"m","code":3})", codec_errc::wrong_type, "field 'code' is a number, expected a string"},
+    {side::response, R"({"type":"error","session_id":7,"message":"m","code":null})", codec_errc::wrong_type, "field 'code' is null, expected a string"},
+    {side::response, R"({"type":"error","session_id":7,"code":"saturated","code":"saturated","message":"m"})", codec_errc::duplicate_field, "duplicate field 'code'"},
+    {side::response, R"({"type":"error","session_id":7,"code":"saturated"})", codec_errc::missing_field, "missing field 'message' for a error response"},
+    {side::response, R"({"type":"error","session_id":7,"message":"m","code":"bad \q"})", codec_errc::invalid_string, "field 'code': invalid escape sequence"},
+    // The plan request's plan_id is any string.
+    {side::request, R"({"type":"plan","session_id":7,"plan_id":7})", codec_errc::wrong_type, "field 'plan_id' is a number, expected a string"},
+    {side::request, R"({"type":"plan","session_id":7,"plan_id":"a","plan_id":"b"})", codec_errc::duplicate_field, "duplicate field 'plan_id'"},
+    // Offers.
+    {side::request, R"({"type":"Offers","session_id":7})", codec_errc::unknown_type, "unknown type 'Offers'"},
+    {side::request, R"({"type":"offers"})", codec_errc::missing_field, "missing field 'session_id' for a offers request"},
+    {side::request, R"({"type":"offers","session_id":7,"chunk_index":0})", codec_errc::unknown_field, "unknown field 'chunk_index' for a offers request"},
+    {side::request, R"({"type":"offers","session_id":7,"plan_id":"ab"})", codec_errc::unknown_field, "unknown field 'plan_id' for a offers request"},
+    {side::request, R"({"type":"offers","session_id":7,"offers":""})", codec_errc::unknown_field, "unknown field 'offers'"},
+    {side::response, R"({"type":"offers","session_id":7})", codec_errc::missing_field, "missing field 'offers' for a offers response"},
+    {side::response, R"({"type":"offers","offers":""})", codec_errc::missing_field, "missing field 'session_id' for a offers response"},
+    {side::response, R"({"type":"offers","session_id":7,"offers":"","message":"m"})", codec_errc::unknown_field, "unknown field 'message' for a offers response"},
+    {side::response, R"({"type":"chunk","session_id":7,"chunk_index":0,"chunk":"","offers":""})", codec_errc::unknown_field, "unknown field 'offers' for a chunk response"},
+    {side::response, R"({"type":"offers","session_id":7,"offers":7})", codec_errc::wrong_type, "field 'offers' is a number, expected a byte array or a base64 string"},
+    {side::response, R"({"type":"offers","session_id":7,"offers":"AA!A"})", codec_errc::invalid_base64, "field 'offers': invalid character at offset 2"},
+    {side::response, R"({"type":"offers","session_id":7,"offers":[1,256]})", codec_errc::invalid_byte, "field 'offers' element 1 is above 255: '256'"},
+    {side::response, R"({"type":"offers","session_id":7,"offers":"","offers":""})", codec_errc::duplicate_field, "duplicate field 'offers'"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("input " << c.json) {
+      const auto bytes = as_bytes(c.json);
+      const error e = c.direction == side::request ? decode_request(bytes, request_cap).error()
+                                                   : decode_response(bytes, response_cap).error();
+      BOOST_TEST(e.code().message() == to_string(c.code));
+      BOOST_TEST(e.is(c.code));
+      BOOST_TEST(e.message() == c.message);
+      byte_buffer buffer(bytes.begin(), bytes.end());
+      reserve_padding(buffer);
+      const auto padded = *padded_input::from(buffer);
+      const error f = c.direction == side::request ? decode_request(padded, request_cap).error()
+                                                   : decode_response(padded, response_cap).error();
+      BOOST_TEST((f == e));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(malformed_inputs_fail_alike_under_every_version) {
+  // The version changes only what 1.2.0 added: every other rejection is the same.
+  for (const auto v : older_versions) {
+    for (const auto& c : bad_cases) {
+      BOOST_TEST_CONTEXT("version " << protocol_id(v) << " input " << c.json) {
+        const auto bytes = as_bytes(c.json);
+        const error e = c.direction == side::request ? decode_request(bytes, request_options(v)).error()
+                                                     : decode_response(bytes, response_options(v)).error();
+        BOOST_TEST(e.is(c.code));
+        BOOST_TEST(e.message() == c.message);
+      }
+    }
+  }
+}

@@ -162,3 +162,81 @@ BOOST_AUTO_TEST_CASE(ack_kinds_and_types_have_their_wire_names) {
   BOOST_TEST(type_name(snapshots_request{0, update_request{}}) == "light_client_update");
   BOOST_TEST(type_name(snapshots_response{0, resume_response{}}) == "resume");
 }
+
+BOOST_AUTO_TEST_CASE(v1_2_requests_encode_to_their_golden_texts) {
+  for (const auto& c : golden::v1_2_requests()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      BOOST_TEST(encoded(c.message, byte_encoding::array) == c.json);
+      BOOST_TEST(encoded(c.message, byte_encoding::base64) == c.json);
+      BOOST_TEST(encoded_size(c.message, byte_encoding::base64) == c.json.size());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(v1_2_responses_encode_to_their_golden_texts_in_both_encodings) {
+  for (const auto& c : golden::v1_2_responses()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      BOOST_TEST(encoded(c.message, byte_encoding::array) == c.array_json);
+      BOOST_TEST(encoded(c.message, byte_encoding::base64) == c.base64_json);
+      BOOST_TEST(encoded_size(c.message, byte_encoding::array) == c.array_json.size());
+      BOOST_TEST(encoded_size(c.message, byte_encoding::base64) == c.base64_json.size());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_request_never_carries_a_refusal_code) {
+  // Requests have no `code` field: a code left in the value is not written.
+  const snapshots_request cancel{7, error_message{"cancelled by operator", refusal_code::saturated}};
+  const std::string_view expected = R"({"type":"error","session_id":7,"message":"cancelled by operator"})";
+  BOOST_TEST(encoded(cancel, byte_encoding::base64) == expected);
+  BOOST_TEST(encoded(cancel, byte_encoding::array) == expected);
+  BOOST_TEST(encoded_size(cancel, byte_encoding::base64) == expected.size());
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_plan_id_is_written_as_an_empty_string) {
+  const snapshots_request r{1, plan_request{std::nullopt, std::nullopt, std::nullopt, std::string()}};
+  BOOST_TEST(encoded(r, byte_encoding::base64) == R"({"type":"plan","session_id":1,"plan_id":""})");
+}
+
+BOOST_AUTO_TEST_CASE(protocol_versions_name_their_id_encoding_and_caps) {
+  using enum protocol_version;
+  BOOST_TEST(protocol_id(v1_0) == "/rpp/snapshots/1.0.0");
+  BOOST_TEST(protocol_id(v1_1) == "/rpp/snapshots/1.1.0");
+  BOOST_TEST(protocol_id(v1_2) == "/rpp/snapshots/1.2.0");
+  BOOST_TEST(protocol_v1_2 == "/rpp/snapshots/1.2.0");
+  for (const auto v : {v1_0, v1_1, v1_2}) BOOST_TEST((version_of(protocol_id(v)) == std::optional(v)));
+  BOOST_TEST(!version_of("/rpp/snapshots/1.3.0").has_value());
+  BOOST_TEST(!version_of("").has_value());
+  BOOST_TEST((encoding_of(v1_0) == byte_encoding::array));
+  BOOST_TEST((encoding_of(v1_1) == byte_encoding::base64));
+  BOOST_TEST((encoding_of(v1_2) == byte_encoding::base64));
+  BOOST_TEST((encoding_of("/rpp/snapshots/1.2.0") == std::optional(byte_encoding::base64)));
+  BOOST_TEST(max_response_size(v1_0) == 10u * 1024 * 1024);
+  BOOST_TEST(max_response_size(v1_1) == 16u * 1024 * 1024);
+  BOOST_TEST(max_response_size(v1_2) == 16u * 1024 * 1024);
+  BOOST_TEST(max_response_size_v1_2 == max_response_size(byte_encoding::base64));
+  // The largest chunk payload of 1.2.0 is 1.1.0's.
+  BOOST_TEST(max_chunk_payload(max_response_size(v1_2), encoding_of(v1_2)) == 12582840u);
+}
+
+BOOST_AUTO_TEST_CASE(offers_messages_have_the_offers_type_name) {
+  BOOST_TEST(type_name(snapshots_request{0, offers_request{}}) == "offers");
+  BOOST_TEST(type_name(snapshots_response{0, offers_response{}}) == "offers");
+  BOOST_TEST(type_name(snapshots_response{0, error_message{"x", refusal_code::saturated}}) == "error");
+  // Offer bytes compare by content; null counts as empty.
+  BOOST_TEST((offers_response{golden::bytes({1, 2})} == offers_response{golden::bytes({1, 2})}));
+  BOOST_TEST((offers_response{nullptr} == offers_response{golden::bytes({})}));
+  BOOST_TEST(!(offers_response{golden::bytes({1})} == offers_response{golden::bytes({2})}));
+}
+
+BOOST_AUTO_TEST_CASE(the_largest_offer_list_fits_the_1_2_0_response_cap) {
+  // docs/protocol.md 2.5: 63 bytes around the base64 text, 12,582,864 bytes of offers.
+  const std::size_t cap = max_response_size(protocol_version::v1_2);
+  const auto size_with = [](std::size_t n) {
+    return encoded_size(snapshots_response{golden::max_u64, offers_response{std::make_shared<byte_buffer>(n)}},
+                        byte_encoding::base64);
+  };
+  BOOST_TEST(size_with(0) == 63u);
+  BOOST_TEST(size_with(12582864) <= cap);
+  BOOST_TEST(size_with(12582865) > cap);
+}

@@ -69,6 +69,39 @@ BOOST_AUTO_TEST_CASE(every_chunk_verifies_and_yields_every_record_in_order) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(page_records_count_the_records_of_each_page_in_page_order) {
+  const auto& s = sample();
+  for (std::uint64_t ppc : {1ull, 3ull, 7ull, 1000ull}) {
+    // One verified_chunk for every chunk, as a session keeps it.
+    verified_chunk out;
+    const std::uint32_t* first_storage = nullptr;
+    const auto chunks = chunk_count(s.pages.size(), ppc);
+    for (std::uint64_t i = 0; i < chunks; ++i) {
+      const byte_buffer chunk = chunk_of(s, i, ppc);
+      auto v = verify_chunk(s.p, i, ppc, chunk, out);
+      BOOST_REQUIRE_MESSAGE(v.has_value(), v.error().message());
+      BOOST_TEST_CONTEXT("chunk " << i << " with " << ppc << " pages per chunk") {
+        BOOST_REQUIRE_EQUAL(out.page_records.size(), out.page_count);
+        std::size_t at = 0;
+        for (std::uint64_t k = 0; k < out.page_count; ++k) {
+          std::vector<record_view> expected;
+          BOOST_REQUIRE(parse_page(s.pages[out.first_page + k], expected).has_value());
+          BOOST_REQUIRE_EQUAL(out.page_records[k], expected.size());
+          // The page's records are the next page_records[k] entries of records.
+          for (std::size_t r = 0; r < expected.size(); ++r) {
+            BOOST_REQUIRE(to_buffer(out.records[at + r].key) == to_buffer(expected[r].key));
+          }
+          at += out.page_records[k];
+        }
+        BOOST_TEST(at == out.records.size());
+      }
+      // Later chunks hold no more pages than the first: the vector is reused.
+      if (i == 0) first_storage = out.page_records.data();
+      BOOST_TEST(out.page_records.data() == first_storage);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(chunk_encoder_cuts_the_same_chunks_from_records) {
   const auto& s = sample();
   const auto records = make_records(1000, 42, 200);
@@ -160,6 +193,7 @@ BOOST_AUTO_TEST_CASE(the_last_chunk_may_hold_fewer_pages) {
   auto v = verify_chunk(s.p, last, ppc, chunk_of(s, last, ppc));
   BOOST_REQUIRE(v.has_value());
   BOOST_TEST(v->page_count == range.size());
+  BOOST_TEST(v->page_records.size() == range.size());
 }
 
 BOOST_AUTO_TEST_CASE(a_committed_page_whose_records_are_broken_is_rejected) {
