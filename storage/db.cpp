@@ -193,7 +193,13 @@ result<void> db::clear_state() {
   // Every writer enforces the 65536-byte key limit, so this end key is above all keys.
   static const std::string end(snapshot::max_key_size + 1, '\xff');
   std::lock_guard lock(impl_->owner_mutex);
+  auto owner = impl_->read_owner();
+  if (!owner) return owner.error();
   rocksdb::WriteBatch batch;
+  // The page index of a snapshot still being synced describes these records.
+  if (*owner) {
+    if (auto ok = detail::forget_live_pages(*impl_, batch, **owner); !ok) return ok;
+  }
   auto s = batch.DeleteRange(impl_->state, rocksdb::Slice(), end);
   if (s.ok()) s = batch.Delete(impl_->meta, slice(detail::owner_key));
   if (s.ok()) s = impl_->rdb->Write(detail::db_impl::synced(), &batch);

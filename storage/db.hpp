@@ -1,9 +1,10 @@
 #pragma once
 /// The node's RocksDB database: one per node at `<data-dir>/db`, with the
-/// column families `state` (the key/value state), `snapshots` (built
-/// snapshots and the provider's chain of light-client updates), `sessions`
-/// (consumer sessions), `served` (provider-side session records) and `meta`
-/// (the state owner marker). docs/storage.md has the key layouts.
+/// column families `state` (the key/value state), `snapshots` (built and
+/// synced snapshots, the provider's chain of light-client updates),
+/// `sessions` (consumer sessions and their jobs), `served` (provider-side
+/// session records) and `meta` (the state owner marker). docs/storage.md has
+/// the key layouts.
 ///
 /// A `db` is thread-safe: every method may be called from several threads at
 /// once. Durable writes are synced WriteBatches.
@@ -46,8 +47,8 @@ inline constexpr std::string_view local_owner = "local";
 class db {
 public:
   /// Opens (or creates) `<data_dir>/db` with every column family, and removes
-  /// snapshot checkpoint directories that no stored snapshot refers to (left
-  /// by a build that crashed). Fails with the mapped RocksDB error
+  /// snapshot checkpoint directories that no complete stored snapshot refers
+  /// to (left by a build or a finalize that crashed). Fails with the mapped RocksDB error
   /// (`corruption`, `io_error`, `busy` when another process holds the lock...).
   [[nodiscard]] static result<std::unique_ptr<db>> open(const std::filesystem::path& data_dir,
                                                         const db_options& options = {});
@@ -75,7 +76,9 @@ public:
   [[nodiscard]] result<state_digest> digest_state() const;
   /// "local", a plan id (hex state root), or nullopt when no marker is set.
   [[nodiscard]] result<std::optional<std::string>> state_owner() const;
-  /// Deletes every record of the state and its owner marker (synced).
+  /// Deletes every record of the state and its owner marker, and the page
+  /// index of the owning plan's snapshot unless it is complete (one synced
+  /// batch).
   [[nodiscard]] result<void> clear_state();
 
   /// For storage/ only: the RocksDB handles.

@@ -20,6 +20,7 @@ enum class storage_errc {
   height_not_increasing, ///< a snapshot height not above the provider's last one
   invalid_import,      ///< an import file that does not follow the format
   other,               ///< any other RocksDB failure
+  not_available,       ///< "not yet": a chunk of a snapshot still being synced whose pages are not all applied
 };
 
 [[nodiscard]] constexpr const char* category_name(storage_errc) noexcept { return "snapstream.storage"; }

@@ -99,6 +99,8 @@ public:
       pos_ += v.size();
     }
   }
+  /// True while every field so far read.
+  [[nodiscard]] bool ok() const noexcept { return ok_; }
   /// Fails a field whose value is out of range.
   void invalid(const char* field, const std::string& why) {
     if (ok_) fail(std::string(field) + " " + why);
