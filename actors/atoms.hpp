@@ -12,6 +12,7 @@ using provider_stats_atom = caf::atom_constant<caf::atom("pstats")>;
 using breaker_reset_atom = caf::atom_constant<caf::atom("brkreset")>;
 using build_snapshot_atom = caf::atom_constant<caf::atom("snapbuild")>;
 using list_snapshots_atom = caf::atom_constant<caf::atom("snaplist")>;
+using upload_due_atom = caf::atom_constant<caf::atom("uploaddue")>; ///< a held chunk response may go out
 
 // consumer sessions
 using start_atom = caf::atom_constant<caf::atom("start")>;
@@ -27,6 +28,8 @@ using consumer_stats_atom = caf::atom_constant<caf::atom("cstats")>;
 
 // persistence writer
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using finalize_atom = caf::atom_constant<caf::atom("finalize")>;
 
 // event bus
 using publish_atom = caf::atom_constant<caf::atom("publish")>;

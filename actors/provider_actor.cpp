@@ -6,6 +6,7 @@
 #include "protocol/common/log.hpp"
 #include "protocol/messages/encoder.hpp"
 #include "protocol/snapshot/chunk.hpp"
+#include "storage/errors.hpp"
 #include "storage/served_store.hpp"
 
 #include <caf/actor_pool.hpp>
@@ -14,12 +15,15 @@
 #include <caf/stateful_actor.hpp>
 
 #include <functional>
+#include <map>
 
 namespace snapstream::actors {
 
 namespace {
 using clock_type = std::chrono::steady_clock;
 using messages::byte_encoding;
+using messages::protocol_version;
+using storage::storage_errc;
 using task_output = storage_task_output;
 } // namespace
 
@@ -30,6 +34,49 @@ shared_bytes encode_shared(const messages::snapshots_response& response, byte_en
   return buffer;
 }
 
+shared_bytes encode_refusal(std::uint64_t session, protocol_version version, const error& e) {
+  messages::error_message body{e.message()};
+  // Older versions have no `code`: their peers read the message (and would
+  // refuse the field as unknown).
+  if (version >= protocol_version::v1_2) body.code = refusal_code_of(e);
+  messages::snapshots_response r;
+  r.session_id = session;
+  r.body = std::move(body);
+  return encode_shared(r, messages::encoding_of(version));
+}
+
+std::vector<snapshot::offer> offers_within_cap(std::vector<snapshot::offer> offers, std::uint64_t session,
+                                               protocol_version version) {
+  // The list travels as base64 (1.2.0): the response is its envelope, with
+  // empty quotes, plus 4 characters per started 3 bytes of the list.
+  messages::snapshots_response empty;
+  empty.session_id = session;
+  empty.body = messages::offers_response{};
+  const std::size_t envelope = messages::encoded_size(empty, messages::encoding_of(version));
+  const std::size_t cap = messages::max_response_size(version);
+  if (envelope > cap) return {};
+  const std::uint64_t budget = (cap - envelope) / 4 * 3; // the longest list that fits, bytes
+  const auto size_of = [](const snapshot::offer& o) -> std::uint64_t {
+    return snapshot::offer_header_size + 32 * o.signers.size() + 1 +
+           (o.complete ? 0 : snapshot::offer_bitmap_size(o.page_count));
+  };
+  std::uint64_t used = snapshot::offers_header_size;
+  std::vector<bool> keep(offers.size(), false);
+  for (const bool complete : {true, false}) {
+    for (std::size_t i = 0; i < offers.size(); ++i) {
+      if (offers[i].complete != complete) continue;
+      const std::uint64_t size = size_of(offers[i]);
+      if (used + size > budget) continue;
+      used += size;
+      keep[i] = true;
+    }
+  }
+  std::vector<snapshot::offer> out;
+  for (std::size_t i = 0; i < offers.size(); ++i)
+    if (keep[i]) out.push_back(std::move(offers[i]));
+  return out;
+}
+
 namespace {
 
 std::uint64_t unix_ms() {
@@ -38,17 +85,42 @@ std::uint64_t unix_ms() {
                                       .count());
 }
 
-shared_bytes error_response(std::uint64_t session, byte_encoding encoding, const std::string& message) {
-  messages::snapshots_response r;
-  r.session_id = session;
-  r.body = messages::error_message{message};
-  return encode_shared(r, encoding);
-}
+/// Who asked, and how to answer: the negotiated version fixes the byte
+/// encoding and whether refusals carry a code.
+struct requester {
+  std::string peer;
+  std::uint64_t session = 0;
+  protocol_version version = protocol_version::v1_2;
+};
 
 /// Refusals that are the requesting peer's fault count against its breaker.
 bool blames_peer(const error& e) {
   return e.is(provider_errc::invalid_request) || e.is(provider_errc::not_found) ||
          e.is(provider_errc::resume_rejected) || e.is(provider_errc::backpressure);
+}
+
+bool is_provider_error(const error& e) {
+  return e.code().category() == make_error_code(provider_errc::not_found).category();
+}
+
+/// A failed storage task as the refusal the consumer gets: the provider's own
+/// errors as they are, any other (RocksDB, file system) as `unavailable`.
+error as_refusal(const error& e) {
+  if (is_provider_error(e)) return e;
+  return error{provider_errc::unavailable, "snapshot provider storage unavailable: " + e.message()};
+}
+
+/// A read of a served session's snapshot failed: `not_found` means it was
+/// removed (pruned) since the session was planned.
+error snapshot_read_failure(const error& e, const std::string& plan_id) {
+  if (e.is(storage_errc::not_found)) return error{provider_errc::not_found, "snapshot " + plan_id + " is no longer served"};
+  return e;
+}
+
+/// A plan id as quoted in a refusal: a peer's string, so at most 64
+/// characters of it (a real plan id is exactly 64).
+std::string quoted_plan_id(const std::string& plan_id) {
+  return plan_id.size() <= 64 ? plan_id : plan_id.substr(0, 64) + "...";
 }
 
 caf::behavior storage_worker(caf::event_based_actor*) {
@@ -63,58 +135,118 @@ caf::behavior storage_worker(caf::event_based_actor*) {
   };
 }
 
+/// Bookkeeping of a successful request, on the provider's thread, when its
+/// response goes out.
+using on_served = std::function<void(task_output&)>;
+
+/// A chunk response held back by the upload limits. Its session stays in
+/// flight until it goes out, so backpressure still holds.
+struct held_response {
+  caf::response_promise rp;
+  requester who;
+  task_output out;
+  on_served done;
+};
+
 struct provider_state {
   std::shared_ptr<storage::db> db;
   std::shared_ptr<const snapshot::authority_key> key;
   provider_config config;
   served_sessions book;
   circuit_breakers breakers;
+  upload_limiter limiter;
   caf::actor workers;
   provider_stats stats;
+  std::map<std::string, peer_upload_stats> uploads; ///< by peer id
+  std::map<std::uint64_t, held_response> held;      ///< by hold id, until `upload_due_atom`
+  std::uint64_t next_hold = 0;
+  std::chrono::microseconds throttle_wait{0};       ///< total time responses were held
   static inline const char* name = "snapstream.provider";
 };
 
 using provider_actor = caf::stateful_actor<provider_state>;
 
-/// Answers a refused request and does the bookkeeping of a refusal.
-shared_bytes refuse(provider_actor* self, const std::string& peer, std::uint64_t session,
-                    byte_encoding encoding, const error& e) {
+/// Answers a refused request and does the bookkeeping of a refusal. `blame`:
+/// the refusal is the peer's fault and counts against its breaker; any other
+/// shows the peer asked properly (a half-open breaker's trial passes).
+shared_bytes refuse(provider_actor* self, const requester& who, const error& e, bool blame) {
   auto& st = self->state;
   ++st.stats.requests_refused;
   if (e.is(provider_errc::backpressure)) ++st.stats.backpressure_refusals;
-  if (blames_peer(e)) st.breakers.record_failure(peer, clock_type::now());
-  log::warn("provider", "request_refused",
-            {{"peer", peer}, {"session", session}, {"code", e.code().message()}, {"reason", e.message()}});
-  return error_response(session, encoding, e.message());
+  if (blame) st.breakers.record_failure(who.peer, clock_type::now());
+  else st.breakers.record_success(who.peer);
+  if (e.is(provider_errc::not_available)) {
+    // Routine in a swarm: consumers ask the pages others already hold.
+    ++st.stats.not_available_refusals;
+    log::debug("provider", "request_refused",
+               {{"peer", who.peer}, {"session", who.session}, {"code", e.code().message()}, {"reason", e.message()}});
+  } else {
+    log::warn("provider", "request_refused",
+              {{"peer", who.peer}, {"session", who.session}, {"code", e.code().message()}, {"reason", e.message()}});
+  }
+  return encode_refusal(who.session, who.version, e);
 }
 
-/// Runs `task` on a storage worker; `done` receives its output on the
-/// provider's thread. The session leaves the in-flight state either way.
-caf::response_promise run_task(provider_actor* self, std::string peer, std::uint64_t session,
-                               byte_encoding encoding, storage_task task,
-                               std::function<void(task_output&)> done) {
+shared_bytes refuse(provider_actor* self, const requester& who, const error& e) {
+  return refuse(self, who, e, blames_peer(e));
+}
+
+/// Sends a served response: the session leaves the in-flight state (when the
+/// request holds one), `done` does its bookkeeping.
+void answer(provider_actor* self, caf::response_promise& rp, const requester& who, bool in_book, task_output& out,
+            const on_served& done) {
+  auto& st = self->state;
+  if (in_book) st.book.finish(who.peer, who.session);
+  if (done) done(out);
+  ++st.stats.requests_served;
+  st.breakers.record_success(who.peer);
+  rp.deliver(std::move(out.response));
+}
+
+/// How a storage task's request relates to the book and the upload limits.
+struct task_mode {
+  bool in_book = true; ///< the request holds its session in flight (`begin` admitted it)
+  bool paced = false;  ///< a chunk response: it waits for the upload limits
+};
+
+/// Runs `task` on a storage worker; on the provider's thread, answers with
+/// its response (after the upload limits' wait when paced) or refuses with
+/// its error. The session leaves the in-flight state when the answer goes out.
+caf::response_promise run_task(provider_actor* self, requester who, storage_task task, task_mode mode,
+                               on_served done) {
   auto rp = self->make_response_promise();
   self->request(self->state.workers, self->state.config.storage_timeout, std::move(task))
     .then(
-      [self, rp, peer, session, encoding, done](result<task_output>& out) mutable {
+      [self, rp, who, mode, done](result<task_output>& out) mutable {
         auto& st = self->state;
         // The record first: finishing a session that still lacks its plan forgets it.
         if (out && out->record) st.book.put(*out->record);
-        st.book.finish(peer, session);
         if (!out) {
-          rp.deliver(refuse(self, peer, session, encoding, out.error()));
+          if (mode.in_book) st.book.finish(who.peer, who.session);
+          const error e = as_refusal(out.error());
+          // A snapshot that is not (or no longer) served here is no fault of
+          // the peer: it may have learnt of it from another node's offers.
+          rp.deliver(refuse(self, who, e, blames_peer(e) && !e.is(provider_errc::not_found)));
           return;
         }
-        if (done) done(*out);
-        ++st.stats.requests_served;
-        st.breakers.record_success(peer);
-        rp.deliver(std::move(out->response));
+        if (mode.paced && st.limiter.limited()) {
+          const auto wait = st.limiter.reserve(who.peer, out->response->size(), clock_type::now());
+          if (wait.count() > 0) {
+            ++st.stats.throttled_responses;
+            st.throttle_wait += wait;
+            const std::uint64_t id = st.next_hold++;
+            st.held.emplace(id, held_response{rp, who, std::move(*out), std::move(done)});
+            self->delayed_send(self, wait, upload_due_atom::value, id);
+            return;
+          }
+        }
+        answer(self, rp, who, mode.in_book, *out, done);
       },
-      [self, rp, peer, session, encoding](caf::error& e) mutable {
-        self->state.book.finish(peer, session);
+      [self, rp, who, mode](caf::error& e) mutable {
+        if (mode.in_book) self->state.book.finish(who.peer, who.session);
         const error failure{provider_errc::unavailable,
                             "snapshot provider storage unavailable: " + from_caf_error(e).message()};
-        rp.deliver(refuse(self, peer, session, encoding, failure));
+        rp.deliver(refuse(self, who, failure));
       });
   return rp;
 }
@@ -126,71 +258,82 @@ struct stores {
   storage::served_store served() const { return storage::served_store(*db); }
 };
 
-caf::result<shared_bytes> serve_plan(provider_actor* self, const std::string& peer, std::uint64_t session,
-                                     byte_encoding encoding, const messages::plan_request& p) {
-  auto& st = self->state;
-  if (auto admitted = st.book.begin(peer, session, false, clock_type::now()); !admitted)
-    return refuse(self, peer, session, encoding, admitted.error());
-  stores s{st.db};
-  const chunk_size_limits limits = st.config.chunk_sizes;
-  storage_task task = [s, peer, session, encoding, p, limits]() -> result<task_output> {
+/// The snapshot a plan request asks for: the one named by `plan_id`,
+/// complete or partial, or else the latest complete one.
+result<storage::snapshot_info> snapshot_to_plan(const stores& s, const std::optional<std::string>& plan_id) {
+  if (!plan_id) {
     auto latest = s.snapshots().latest();
     if (!latest) return latest.error();
     if (!*latest) return error{provider_errc::not_found, "no snapshot available to serve"};
-    const auto& info = **latest;
-    auto sizes = negotiate_chunk_size(p.chunk_size, p.min_chunk_size, p.max_chunk_size, limits, info.page_size,
-                                      encoding);
+    return std::move(**latest);
+  }
+  auto info = s.snapshots().info(*plan_id);
+  if (!info && (info.error().is(storage_errc::not_found) || info.error().is(storage_errc::invalid_argument)))
+    return error{provider_errc::not_found, "snapshot " + quoted_plan_id(*plan_id) + " is not served here"};
+  return info;
+}
+
+caf::result<shared_bytes> serve_plan(provider_actor* self, const requester& who, const messages::plan_request& p) {
+  auto& st = self->state;
+  if (auto admitted = st.book.begin(who.peer, who.session, false, clock_type::now()); !admitted)
+    return refuse(self, who, admitted.error());
+  stores s{st.db};
+  const chunk_size_limits limits = st.config.chunk_sizes;
+  storage_task task = [s, who, p, limits]() -> result<task_output> {
+    auto info = snapshot_to_plan(s, p.plan_id);
+    if (!info) return info.error();
+    auto sizes = negotiate_chunk_size(p.chunk_size, p.min_chunk_size, p.max_chunk_size, limits, info->page_size,
+                                      who.version);
     if (!sizes) return sizes.error();
-    auto plan_bytes = s.snapshots().read_plan(info.plan_id);
-    if (!plan_bytes) return plan_bytes.error();
-    const std::uint64_t pages_per_chunk = sizes->chunk_size / info.page_size;
+    auto plan_bytes = s.snapshots().read_plan(info->plan_id);
+    if (!plan_bytes) return snapshot_read_failure(plan_bytes.error(), info->plan_id);
+    const std::uint64_t pages_per_chunk = sizes->chunk_size / info->page_size;
     storage::served_record rec;
-    rec.peer = peer;
-    rec.session_id = session;
-    rec.plan_id = info.plan_id;
+    rec.peer = who.peer;
+    rec.session_id = who.session;
+    rec.plan_id = info->plan_id;
     rec.chunk_size = sizes->chunk_size;
-    rec.total_chunks = snapshot::chunk_count(info.page_count, pages_per_chunk);
-    rec.total_updates = info.update_count;
+    rec.total_chunks = snapshot::chunk_count(info->page_count, pages_per_chunk);
+    rec.total_updates = info->update_count;
     rec.created_unix_ms = rec.updated_unix_ms = unix_ms();
     if (auto saved = s.served().save(rec); !saved) return saved.error();
     messages::snapshots_response r;
-    r.session_id = session;
+    r.session_id = who.session;
     r.body = messages::plan_response{std::make_shared<const byte_buffer>(std::move(*plan_bytes)),
                                      sizes->chunk_size, sizes->min_chunk_size, sizes->max_chunk_size, 1};
-    return task_output{encode_shared(r, encoding), std::move(rec), 0};
+    return task_output{encode_shared(r, messages::encoding_of(who.version)), std::move(rec), 0};
   };
-  return run_task(self, peer, session, encoding, std::move(task), [peer, session](task_output& out) {
+  return run_task(self, who, std::move(task), task_mode{}, [who](task_output& out) {
     log::info("provider", "session_planned",
-              {{"peer", peer}, {"session", session}, {"plan_id", out.record->plan_id},
+              {{"peer", who.peer}, {"session", who.session}, {"plan_id", out.record->plan_id},
                {"chunk_size", out.record->chunk_size}, {"chunks", out.record->total_chunks},
                {"updates", out.record->total_updates}});
   });
 }
 
-caf::result<shared_bytes> serve_update(provider_actor* self, const std::string& peer, std::uint64_t session,
-                                       byte_encoding encoding, std::uint64_t index) {
+caf::result<shared_bytes> serve_update(provider_actor* self, const requester& who, std::uint64_t index) {
   auto& st = self->state;
-  if (auto admitted = st.book.begin(peer, session, true, clock_type::now()); !admitted)
-    return refuse(self, peer, session, encoding, admitted.error());
-  const auto rec = *st.book.find(peer, session);
+  if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
+    return refuse(self, who, admitted.error());
+  const auto rec = *st.book.find(who.peer, who.session);
   if (index >= rec.total_updates) {
-    st.book.finish(peer, session);
-    return refuse(self, peer, session, encoding,
+    st.book.finish(who.peer, who.session);
+    return refuse(self, who,
                   error{provider_errc::invalid_request, "update index " + std::to_string(index) +
                                                           " is out of range: the session has " +
                                                           std::to_string(rec.total_updates) + " updates"});
   }
   stores s{st.db};
-  storage_task task = [s, rec, index, encoding]() -> result<task_output> {
+  storage_task task = [s, rec, index, version = who.version]() -> result<task_output> {
     auto bytes = s.snapshots().read_update(rec.plan_id, index);
-    if (!bytes) return bytes.error();
+    if (!bytes) return snapshot_read_failure(bytes.error(), rec.plan_id);
     messages::snapshots_response r;
     r.session_id = rec.session_id;
     r.body = messages::update_response{index, std::make_shared<const byte_buffer>(std::move(*bytes))};
-    return task_output{encode_shared(r, encoding), std::nullopt, 0};
+    return task_output{encode_shared(r, messages::encoding_of(version)), std::nullopt, 0};
   };
-  return run_task(self, peer, session, encoding, std::move(task), [self, peer, session, index](task_output&) {
-    if (auto* r = self->state.book.find(peer, session)) {
+  return run_task(self, who, std::move(task), task_mode{}, [self, who, index](task_output&) {
+    if (auto* r = self->state.book.find(who.peer, who.session)) {
       auto updated = *r;
       updated.last_served_update = index;
       self->state.book.put(std::move(updated));
@@ -198,44 +341,50 @@ caf::result<shared_bytes> serve_update(provider_actor* self, const std::string& 
   });
 }
 
-caf::result<shared_bytes> serve_chunk(provider_actor* self, const std::string& peer, std::uint64_t session,
-                                      byte_encoding encoding, std::uint64_t index) {
+caf::result<shared_bytes> serve_chunk(provider_actor* self, const requester& who, std::uint64_t index) {
   auto& st = self->state;
-  if (auto admitted = st.book.begin(peer, session, true, clock_type::now()); !admitted)
-    return refuse(self, peer, session, encoding, admitted.error());
-  const auto rec = *st.book.find(peer, session);
+  if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
+    return refuse(self, who, admitted.error());
+  const auto rec = *st.book.find(who.peer, who.session);
   if (index >= rec.total_chunks) {
-    st.book.finish(peer, session);
-    return refuse(self, peer, session, encoding,
+    st.book.finish(who.peer, who.session);
+    return refuse(self, who,
                   error{provider_errc::invalid_request, "chunk index " + std::to_string(index) +
                                                           " is out of range: the session has " +
                                                           std::to_string(rec.total_chunks) + " chunks"});
   }
   stores s{st.db};
-  storage_task task = [s, rec, index, encoding]() -> result<task_output> {
+  storage_task task = [s, rec, index, version = who.version]() -> result<task_output> {
     auto info = s.snapshots().info(rec.plan_id);
-    if (!info) return info.error();
+    if (!info) return snapshot_read_failure(info.error(), rec.plan_id);
     const std::uint64_t pages_per_chunk = rec.chunk_size / info->page_size;
     auto bytes = s.snapshots().read_chunk(rec.plan_id, index, pages_per_chunk);
-    if (!bytes) return bytes.error();
+    if (!bytes && bytes.error().is(storage_errc::not_available))
+      return error{provider_errc::not_available,
+                   "chunk " + std::to_string(index) + " of snapshot " + rec.plan_id + " is not available here yet"};
+    if (!bytes) return snapshot_read_failure(bytes.error(), rec.plan_id);
     const std::uint64_t payload = bytes->size();
     messages::snapshots_response r;
     r.session_id = rec.session_id;
     r.body = messages::chunk_response{index, std::make_shared<const byte_buffer>(std::move(*bytes))};
-    auto encoded = encode_shared(r, encoding);
-    if (encoded->size() > messages::max_response_size(encoding))
+    auto encoded = encode_shared(r, messages::encoding_of(version));
+    if (encoded->size() > messages::max_response_size(version))
       return error{provider_errc::unavailable,
                    "chunk " + std::to_string(index) + " encodes to " + std::to_string(encoded->size()) +
-                     " bytes, over the response cap of " + std::string(messages::protocol_id(encoding)) +
+                     " bytes, over the response cap of " + std::string(messages::protocol_id(version)) +
                      "; use a smaller chunk size"};
     return task_output{std::move(encoded), std::nullopt, payload};
   };
-  return run_task(self, peer, session, encoding, std::move(task),
-                  [self, peer, session, index](task_output& out) {
+  return run_task(self, who, std::move(task), task_mode{.in_book = true, .paced = true},
+                  [self, who, index](task_output& out) {
                     auto& st = self->state;
                     st.stats.bytes_served += out.payload_bytes;
                     ++st.stats.chunks_served;
-                    if (auto* r = st.book.find(peer, session)) {
+                    auto& upload = st.uploads[who.peer];
+                    upload.peer = who.peer;
+                    upload.bytes_served += out.payload_bytes;
+                    ++upload.chunks_served;
+                    if (auto* r = st.book.find(who.peer, who.session)) {
                       auto updated = *r;
                       updated.last_served_chunk = index;
                       st.book.put(std::move(updated));
@@ -243,19 +392,47 @@ caf::result<shared_bytes> serve_chunk(provider_actor* self, const std::string& p
                   });
 }
 
-caf::result<shared_bytes> serve_resume(provider_actor* self, const std::string& peer, std::uint64_t session,
-                                       byte_encoding encoding, const messages::resume_request& q) {
+caf::result<shared_bytes> serve_offers(provider_actor* self, const requester& who) {
   auto& st = self->state;
-  const auto* rec = st.book.find(peer, session);
-  if (auto valid = served_sessions::validate_resume(rec, q); !valid)
-    return refuse(self, peer, session, encoding, valid.error());
-  if (auto admitted = st.book.begin(peer, session, true, clock_type::now()); !admitted)
-    return refuse(self, peer, session, encoding, admitted.error());
-  rec = st.book.find(peer, session);
+  if (who.version < protocol_version::v1_2)
+    return refuse(self, who,
+                  error{provider_errc::invalid_request,
+                        "offers is a request of " + std::string(messages::protocol_v1_2) + " only"});
+  stores s{st.db};
+  auto left_out = std::make_shared<std::size_t>(0);
+  storage_task task = [s, who, left_out]() -> result<task_output> {
+    auto offers = s.snapshots().offers();
+    if (!offers) return offers.error();
+    const std::size_t listed = offers->size();
+    const auto kept = offers_within_cap(std::move(*offers), who.session, who.version);
+    *left_out = listed - kept.size();
+    messages::snapshots_response r;
+    r.session_id = who.session;
+    r.body = messages::offers_response{std::make_shared<const byte_buffer>(snapshot::encode_offers(kept))};
+    return task_output{encode_shared(r, messages::encoding_of(who.version)), std::nullopt, 0};
+  };
+  // No session: the request neither needs one nor opens one.
+  return run_task(self, who, std::move(task), task_mode{.in_book = false, .paced = false},
+                  [self, who, left_out](task_output&) {
+                    ++self->state.stats.offers_served;
+                    if (*left_out > 0)
+                      log::warn("provider", "offers_left_out",
+                                {{"peer", who.peer}, {"session", who.session}, {"count", *left_out},
+                                 {"reason", "over the response cap"}});
+                  });
+}
+
+caf::result<shared_bytes> serve_resume(provider_actor* self, const requester& who, const messages::resume_request& q) {
+  auto& st = self->state;
+  const auto* rec = st.book.find(who.peer, who.session);
+  if (auto valid = served_sessions::validate_resume(rec, q); !valid) return refuse(self, who, valid.error());
+  if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
+    return refuse(self, who, admitted.error());
+  rec = st.book.find(who.peer, who.session);
   auto sizes = negotiate_chunk_size(rec->chunk_size, std::nullopt, std::nullopt, st.config.chunk_sizes,
-                                    static_cast<std::uint32_t>(st.config.page_size), encoding);
+                                    static_cast<std::uint32_t>(st.config.page_size), who.version);
   messages::snapshots_response r;
-  r.session_id = session;
+  r.session_id = who.session;
   messages::resume_response body;
   body.chunk_index = served_sessions::next_expected_chunk(*rec);
   body.update_index = served_sessions::next_expected_update(*rec);
@@ -266,68 +443,132 @@ caf::result<shared_bytes> serve_resume(provider_actor* self, const std::string& 
   }
   body.max_concurrent_requests = 1;
   r.body = body;
-  st.book.finish(peer, session);
+  st.book.finish(who.peer, who.session);
   ++st.stats.requests_served;
-  st.breakers.record_success(peer);
+  st.breakers.record_success(who.peer);
   log::info("provider", "session_resumed",
-            {{"peer", peer}, {"session", session}, {"chunk", body.chunk_index}, {"update", body.update_index}});
-  return encode_shared(r, encoding);
+            {{"peer", who.peer}, {"session", who.session}, {"chunk", body.chunk_index}, {"update", body.update_index}});
+  return encode_shared(r, messages::encoding_of(who.version));
 }
 
-caf::result<shared_bytes> serve_ack(provider_actor* self, const std::string& peer, std::uint64_t session,
-                                    byte_encoding encoding, const messages::ack_message& ack) {
+caf::result<shared_bytes> serve_ack(provider_actor* self, const requester& who, const messages::ack_message& ack) {
   auto& st = self->state;
-  if (auto admitted = st.book.begin(peer, session, true, clock_type::now()); !admitted)
-    return refuse(self, peer, session, encoding, admitted.error());
-  const auto current = *st.book.find(peer, session);
+  if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
+    return refuse(self, who, admitted.error());
+  const auto current = *st.book.find(who.peer, who.session);
   auto next = served_sessions::acknowledge(current, ack);
   if (!next) {
-    st.book.finish(peer, session);
-    return refuse(self, peer, session, encoding, next.error());
+    st.book.finish(who.peer, who.session);
+    return refuse(self, who, next.error());
   }
   messages::snapshots_response echo;
-  echo.session_id = session;
+  echo.session_id = who.session;
   echo.body = ack;
   if (*next == current) { // a repeated ack, or the plan's: nothing to make durable
-    st.book.finish(peer, session);
+    st.book.finish(who.peer, who.session);
     ++st.stats.requests_served;
-    st.breakers.record_success(peer);
-    return encode_shared(echo, encoding);
+    st.breakers.record_success(who.peer);
+    return encode_shared(echo, messages::encoding_of(who.version));
   }
   next->updated_unix_ms = unix_ms();
   stores s{st.db};
-  storage_task task = [s, rec = *next, echo, encoding]() -> result<task_output> {
+  storage_task task = [s, rec = *next, echo, version = who.version]() -> result<task_output> {
     // Durable before the echo: the consumer may rely on it at once.
     if (auto saved = s.served().save(rec); !saved) return saved.error();
-    return task_output{encode_shared(echo, encoding), rec, 0};
+    return task_output{encode_shared(echo, messages::encoding_of(version)), rec, 0};
   };
-  return run_task(self, peer, session, encoding, std::move(task), [peer, session](task_output& out) {
+  return run_task(self, who, std::move(task), task_mode{}, [who](task_output& out) {
     if (served_sessions::complete(*out.record))
-      log::info("provider", "session_completed", {{"peer", peer}, {"session", session}});
+      log::info("provider", "session_completed", {{"peer", who.peer}, {"session", who.session}});
   });
 }
 
-caf::result<shared_bytes> serve_cancel(provider_actor* self, const std::string& peer, std::uint64_t session,
-                                       byte_encoding encoding, const messages::error_message& why) {
+caf::result<shared_bytes> serve_cancel(provider_actor* self, const requester& who, const messages::error_message& why) {
   auto& st = self->state;
   messages::snapshots_response echo;
-  echo.session_id = session;
+  echo.session_id = who.session;
   echo.body = messages::ack_message{messages::ack_kind::error, 0};
-  if (st.book.find(peer, session) == nullptr) // cancelling twice is harmless
-    return encode_shared(echo, encoding);
-  if (auto admitted = st.book.begin(peer, session, true, clock_type::now()); !admitted)
-    return refuse(self, peer, session, encoding, admitted.error());
+  if (st.book.find(who.peer, who.session) == nullptr) // cancelling twice is harmless
+    return encode_shared(echo, messages::encoding_of(who.version));
+  if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
+    return refuse(self, who, admitted.error());
   stores s{st.db};
-  storage_task task = [s, peer, session, echo, encoding]() -> result<task_output> {
-    if (auto erased = s.served().erase(session, peer); !erased) return erased.error();
-    return task_output{encode_shared(echo, encoding), std::nullopt, 0};
+  storage_task task = [s, who, echo]() -> result<task_output> {
+    if (auto erased = s.served().erase(who.session, who.peer); !erased) return erased.error();
+    return task_output{encode_shared(echo, messages::encoding_of(who.version)), std::nullopt, 0};
   };
-  return run_task(self, peer, session, encoding, std::move(task),
-                  [self, peer, session, reason = why.message](task_output&) {
-                    self->state.book.erase(peer, session);
-                    log::info("provider", "session_cancelled",
-                              {{"peer", peer}, {"session", session}, {"reason", reason}});
-                  });
+  return run_task(self, who, std::move(task), task_mode{}, [self, who, reason = why.message](task_output&) {
+    self->state.book.erase(who.peer, who.session);
+    log::info("provider", "session_cancelled", {{"peer", who.peer}, {"session", who.session}, {"reason", reason}});
+  });
+}
+
+/// What a build task did: the snapshot, and the retention that followed it.
+struct build_outcome {
+  std::optional<storage::snapshot_info> built;
+  std::vector<std::string> pruned;     ///< plan ids, oldest first
+  std::optional<error> prune_failure;  ///< the build stands even when pruning failed
+};
+
+caf::result<result<storage::snapshot_info>> build_snapshot(provider_actor* self) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  stores s{st.db};
+  auto key = st.key;
+  const std::uint32_t page_size = st.config.page_size;
+  const std::size_t retain = st.config.retain_snapshots;
+  auto outcome = std::make_shared<build_outcome>();
+  storage_task task = [s, key, page_size, retain, outcome]() -> result<task_output> {
+    auto latest = s.snapshots().latest();
+    if (!latest) return latest.error();
+    storage::build_options options;
+    options.height = *latest ? (*latest)->height + 1 : 1;
+    options.page_size = page_size;
+    auto info = s.snapshots().build(options, *key);
+    if (!info) return info.error();
+    outcome->built = *info;
+    if (retain > 0) {
+      auto pruned = s.snapshots().prune(retain);
+      if (pruned) outcome->pruned = std::move(*pruned);
+      else outcome->prune_failure = pruned.error();
+    }
+    return task_output{};
+  };
+  // Builds may take minutes on a large state: no storage timeout here.
+  self->request(st.workers, caf::infinite, std::move(task))
+    .then(
+      [rp, outcome, retain](result<task_output>& out) mutable {
+        if (!out) {
+          rp.deliver(result<storage::snapshot_info>(out.error()));
+          return;
+        }
+        const auto& built = *outcome->built;
+        log::info("provider", "snapshot_built",
+                  {{"plan_id", built.plan_id}, {"height", built.height}, {"pages", built.page_count},
+                   {"bytes", built.total_bytes}});
+        for (const auto& plan_id : outcome->pruned)
+          log::info("provider", "snapshot_pruned", {{"plan_id", plan_id}, {"retain", retain}});
+        if (outcome->prune_failure)
+          log::error("provider", "snapshot_prune_failed", {{"reason", to_string(*outcome->prune_failure)}});
+        rp.deliver(result<storage::snapshot_info>(built));
+      },
+      [rp](caf::error& e) mutable { rp.deliver(result<storage::snapshot_info>(from_caf_error(e))); });
+  return rp;
+}
+
+provider_stats stats_of(provider_actor* self) {
+  auto& st = self->state;
+  auto stats = st.stats;
+  const auto now = clock_type::now();
+  stats.active_sessions = st.book.active_count(now);
+  stats.known_sessions = st.book.size();
+  stats.breakers = st.breakers.status(now);
+  stats.upload_limit = st.config.upload_limit;
+  stats.throttle_wait_ms =
+    static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(st.throttle_wait).count());
+  stats.peers.reserve(st.uploads.size());
+  for (const auto& [peer, upload] : st.uploads) stats.peers.push_back(upload);
+  return stats;
 }
 
 caf::behavior provider(provider_actor* self, std::shared_ptr<storage::db> db, snapshot::authority_key key,
@@ -339,6 +580,7 @@ caf::behavior provider(provider_actor* self, std::shared_ptr<storage::db> db, sn
   st.config = config;
   st.book = served_sessions(config.sessions);
   st.breakers = circuit_breakers(config.breakers);
+  st.limiter = upload_limiter(config.upload_limit);
   if (auto records = storage::served_store(*st.db).load_all()) {
     log::info("provider", "served_records_loaded", {{"count", records->size()}});
     st.book.load(std::move(*records));
@@ -357,87 +599,59 @@ caf::behavior provider(provider_actor* self, std::shared_ptr<storage::db> db, sn
   }
 
   return {
-    [self](serve_atom, const std::string& peer, byte_encoding encoding,
+    [self](serve_atom, const std::string& peer, protocol_version version,
            const messages::snapshots_request& request) -> caf::result<shared_bytes> {
       auto& st = self->state;
-      const auto session = request.session_id;
+      const requester who{peer, request.session_id, version};
       const auto now = clock_type::now();
       if (!st.breakers.allow(peer, now)) {
+        // Not `refuse`: a request of an open breaker's peer proves nothing either way.
         const auto wait = st.breakers.retry_after(peer, now);
         ++st.stats.requests_refused;
-        return error_response(session, encoding,
-                              "snapshot provider refuses peer " + peer +
-                                " after repeated failed requests; retry after " +
-                                std::to_string((wait.count() + 999) / 1000) + " s");
+        return encode_refusal(who.session, version,
+                              error{provider_errc::breaker_open,
+                                    "snapshot provider refuses peer " + peer +
+                                      " after repeated failed requests; retry after " +
+                                      std::to_string((wait.count() + 999) / 1000) + " s"});
       }
       return std::visit(
         [&](const auto& body) -> caf::result<shared_bytes> {
           using body_type = std::decay_t<decltype(body)>;
           if constexpr (std::is_same_v<body_type, messages::plan_request>)
-            return serve_plan(self, peer, session, encoding, body);
+            return serve_plan(self, who, body);
           else if constexpr (std::is_same_v<body_type, messages::update_request>)
-            return serve_update(self, peer, session, encoding, body.update_index);
+            return serve_update(self, who, body.update_index);
           else if constexpr (std::is_same_v<body_type, messages::chunk_request>)
-            return serve_chunk(self, peer, session, encoding, body.chunk_index);
+            return serve_chunk(self, who, body.chunk_index);
           else if constexpr (std::is_same_v<body_type, messages::resume_request>)
-            return serve_resume(self, peer, session, encoding, body);
+            return serve_resume(self, who, body);
           else if constexpr (std::is_same_v<body_type, messages::ack_message>)
-            return serve_ack(self, peer, session, encoding, body);
+            return serve_ack(self, who, body);
+          else if constexpr (std::is_same_v<body_type, messages::offers_request>)
+            return serve_offers(self, who);
           else
-            return serve_cancel(self, peer, session, encoding, body);
+            return serve_cancel(self, who, body);
         },
         request.body);
     },
-    [self](bad_request_atom, const std::string& peer, byte_encoding encoding,
+    [self](bad_request_atom, const std::string& peer, protocol_version version,
            const std::string& message) -> shared_bytes {
-      return refuse(self, peer, 0, encoding, error{provider_errc::invalid_request, message});
+      return refuse(self, requester{peer, 0, version}, error{provider_errc::invalid_request, message});
     },
-    [self](provider_stats_atom) -> provider_stats {
+    [self](upload_due_atom, std::uint64_t id) {
       auto& st = self->state;
-      auto stats = st.stats;
-      stats.active_sessions = st.book.active_count(clock_type::now());
-      stats.known_sessions = st.book.size();
-      stats.breakers = st.breakers.status(clock_type::now());
-      return stats;
+      auto it = st.held.find(id);
+      if (it == st.held.end()) return;
+      auto held = std::move(it->second);
+      st.held.erase(it);
+      answer(self, held.rp, held.who, true, held.out, held.done);
     },
+    [self](provider_stats_atom) -> provider_stats { return stats_of(self); },
     [self](breaker_reset_atom) {
       self->state.breakers.reset_all();
       log::info("provider", "breakers_reset");
     },
-    [self](build_snapshot_atom) -> caf::result<result<storage::snapshot_info>> {
-      auto& st = self->state;
-      auto rp = self->make_response_promise();
-      stores s{st.db};
-      auto key = st.key;
-      const std::uint32_t page_size = st.config.page_size;
-      auto built = std::make_shared<std::optional<storage::snapshot_info>>();
-      storage_task task = [s, key, page_size, built]() -> result<task_output> {
-        auto latest = s.snapshots().latest();
-        if (!latest) return latest.error();
-        storage::build_options options;
-        options.height = *latest ? (*latest)->height + 1 : 1;
-        options.page_size = page_size;
-        auto info = s.snapshots().build(options, *key);
-        if (!info) return info.error();
-        *built = *info;
-        return task_output{};
-      };
-      // Builds may take minutes on a large state: no storage timeout here.
-      self->request(st.workers, caf::infinite, std::move(task))
-        .then(
-          [rp, built](result<task_output>& out) mutable {
-            if (!out) {
-              rp.deliver(result<storage::snapshot_info>(out.error()));
-              return;
-            }
-            log::info("provider", "snapshot_built",
-                      {{"plan_id", (*built)->plan_id}, {"height", (*built)->height},
-                       {"pages", (*built)->page_count}, {"bytes", (*built)->total_bytes}});
-            rp.deliver(result<storage::snapshot_info>(**built));
-          },
-          [rp](caf::error& e) mutable { rp.deliver(result<storage::snapshot_info>(from_caf_error(e))); });
-      return rp;
-    },
+    [self](build_snapshot_atom) -> caf::result<result<storage::snapshot_info>> { return build_snapshot(self); },
     [self](list_snapshots_atom) -> result<std::vector<storage::snapshot_info>> {
       return storage::snapshot_store(*self->state.db).list();
     },

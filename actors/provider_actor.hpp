@@ -3,25 +3,34 @@
 /// sessions at once.
 ///
 /// The provider actor keeps the book (sessions, backpressure, the cap, per-peer
-/// breakers, statistics) and never blocks; everything that touches RocksDB —
-/// reading a plan, an update or a chunk, encoding the response, making an ack
-/// durable — runs as a task on a pool of detached storage workers, and the
+/// breakers, upload limits, statistics) and never blocks; everything that
+/// touches RocksDB — listing offers, reading a plan, an update or a chunk,
+/// encoding the response, making an ack durable, building and pruning
+/// snapshots — runs as a task on a pool of detached storage workers, and the
 /// actor answers when the task is done. Every request gets one encoded
-/// response: the artefact, or an `error` response whose message says why.
+/// response, written for the negotiated protocol version: the artefact, or an
+/// `error` response whose message says why (and, under 1.2.0, whose `code`
+/// says which kind of refusal, `refusal_code_of`).
+///
+/// It serves every snapshot of its store: the complete ones (built here, or
+/// synced and finalized) and, from 1.2.0 on, the partial ones this node is
+/// still syncing, of which only the chunks whose pages are applied.
 ///
 /// Messages (all replies are values, never CAF errors):
-///   (serve_atom, peer, byte_encoding, snapshots_request) -> shared_bytes
-///   (bad_request_atom, peer, byte_encoding, message)     -> shared_bytes
-///   (provider_stats_atom)                                -> provider_stats
-///   (breaker_reset_atom)                                 -> void
-///   (build_snapshot_atom)                                -> result<storage::snapshot_info>
-///   (list_snapshots_atom)                                -> result<std::vector<storage::snapshot_info>>
+///   (serve_atom, peer, protocol_version, snapshots_request) -> shared_bytes
+///   (bad_request_atom, peer, protocol_version, message)     -> shared_bytes
+///   (provider_stats_atom)                                   -> provider_stats
+///   (breaker_reset_atom)                                    -> void
+///   (build_snapshot_atom)                                   -> result<storage::snapshot_info>
+///   (list_snapshots_atom)                                   -> result<std::vector<storage::snapshot_info>>
 
 #include "actors/circuit_breaker.hpp"
 #include "actors/served_sessions.hpp"
+#include "actors/upload_limiter.hpp"
 #include "protocol/messages/messages.hpp"
 #include "protocol/messages/wire.hpp"
 #include "protocol/snapshot/authority_key.hpp"
+#include "protocol/snapshot/offer.hpp"
 #include "storage/db.hpp"
 #include "storage/snapshot_store.hpp"
 
@@ -34,6 +43,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace snapstream::actors {
@@ -59,9 +69,23 @@ struct provider_config {
   std::chrono::milliseconds storage_timeout{60'000};
   /// Page size of snapshots this node builds.
   std::uint32_t page_size = 65536;
+  /// Complete snapshots kept after each build: the older ones are pruned
+  /// (`snapshot_store::prune`), sessions still serving them included (their
+  /// next request is refused with `not_found`). 0 keeps every snapshot.
+  std::size_t retain_snapshots = 2;
+  /// Upload rate limits of chunk responses (0 = unlimited).
+  upload_limits upload_limit;
   /// Runs storage tasks instead of a pool of `storage_workers` (an actor that
   /// answers `storage_task` with `result<storage_task_output>`); null = own pool.
   caf::actor workers;
+};
+
+/// What one consumer peer was served since the provider started.
+struct peer_upload_stats {
+  std::string peer;
+  std::uint64_t bytes_served = 0;  ///< chunk payload bytes
+  std::uint64_t chunks_served = 0;
+  friend bool operator==(const peer_upload_stats&, const peer_upload_stats&) = default;
 };
 
 /// The provider's counters, for metrics and `GET /p2p/snapshots/breaker`.
@@ -75,7 +99,15 @@ struct provider_stats {
   std::uint64_t backpressure_refusals = 0;
   std::uint64_t active_sessions = 0;
   std::uint64_t known_sessions = 0;   ///< with a served record
+  /// Chunk requests refused as `not_available` (a page of a snapshot this
+  /// node is still syncing is not applied yet); included in requests_refused.
+  std::uint64_t not_available_refusals = 0;
+  std::uint64_t offers_served = 0;    ///< `offers` requests answered
   std::vector<breaker_status> breakers;
+  upload_limits upload_limit;         ///< the configured limits
+  std::uint64_t throttled_responses = 0; ///< chunk responses held back by the upload limits
+  std::uint64_t throttle_wait_ms = 0;    ///< total time they were held, milliseconds
+  std::vector<peer_upload_stats> peers;  ///< by peer id
 };
 
 /// Spawns the provider and its storage workers. It reloads the served records
@@ -88,11 +120,29 @@ struct provider_stats {
 [[nodiscard]] shared_bytes encode_shared(const messages::snapshots_response& response,
                                          messages::byte_encoding encoding);
 
+/// The `error` response refusing a request of `session` because of `e`: its
+/// message and, under 1.2.0 only, its code (`refusal_code_of(e)`; an error
+/// that is not a `provider_errc` counts as `unavailable`).
+[[nodiscard]] shared_bytes encode_refusal(std::uint64_t session, messages::protocol_version version,
+                                          const error& e);
+
+/// The offers an `offers` response of `session` under `version` can carry
+/// within that version's response cap (docs/protocol.md 2.5). `offers` is in
+/// `snapshot_store::offers` order (complete snapshots, then partial ones,
+/// newest first); the result keeps that order and leaves out the offers that
+/// do not fit, partial ones first: complete offers are taken first, then
+/// each partial offer that still fits. Precondition: `version` is 1.2.0 or
+/// later (offers exist only there); at most `snapshot::max_offers` offers.
+[[nodiscard]] std::vector<snapshot::offer> offers_within_cap(std::vector<snapshot::offer> offers,
+                                                             std::uint64_t session,
+                                                             messages::protocol_version version);
+
 } // namespace snapstream::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::shared_bytes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::messages::snapshots_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::messages::byte_encoding)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::messages::protocol_version)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::actors::provider_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::actors::storage_task)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::result<snapstream::actors::storage_task_output>)

@@ -15,6 +15,7 @@ std::string_view to_string(provider_errc e) noexcept {
     case provider_errc::resume_rejected: return "resume rejected";
     case provider_errc::invalid_request: return "invalid request";
     case provider_errc::unavailable: return "unavailable";
+    case provider_errc::not_available: return "not available";
   }
   return "unknown";
 }
@@ -35,6 +36,17 @@ result<negotiated_sizes> negotiate_chunk_size(std::optional<std::uint64_t> prefe
                                               std::optional<std::uint64_t> consumer_max,
                                               const chunk_size_limits& limits, std::uint32_t page_size,
                                               messages::byte_encoding encoding) {
+  const auto version =
+    encoding == messages::byte_encoding::array ? messages::protocol_version::v1_0 : messages::protocol_version::v1_1;
+  return negotiate_chunk_size(preferred, consumer_min, consumer_max, limits, page_size, version);
+}
+
+result<negotiated_sizes> negotiate_chunk_size(std::optional<std::uint64_t> preferred,
+                                              std::optional<std::uint64_t> consumer_min,
+                                              std::optional<std::uint64_t> consumer_max,
+                                              const chunk_size_limits& limits, std::uint32_t page_size,
+                                              messages::protocol_version version) {
+  const auto encoding = messages::encoding_of(version);
   if (page_size == 0) return error{provider_errc::unavailable, "snapshot has no page size"};
   if (preferred && *preferred == 0)
     return error{provider_errc::invalid_request, "chunk_size must be greater than zero"};
@@ -42,11 +54,11 @@ result<negotiated_sizes> negotiate_chunk_size(std::optional<std::uint64_t> prefe
   // Every page of a chunk costs its bytes plus a 4-byte frame; the encoded
   // response must fit the protocol's cap.
   const std::uint64_t payload_cap =
-    messages::max_chunk_payload(messages::max_response_size(encoding), encoding);
+    messages::max_chunk_payload(messages::max_response_size(version), encoding);
   const std::uint64_t cap_pages = payload_cap / (page + 4);
   if (cap_pages == 0)
     return error{provider_errc::unavailable, "a page of " + str(page) + " bytes does not fit the response cap of " +
-                                               std::string(messages::protocol_id(encoding))};
+                                               std::string(messages::protocol_id(version))};
   const std::uint64_t provider_min = std::max(round_up(limits.min_size, page), page);
   const std::uint64_t provider_max = std::max(std::min(round_down(limits.max_size, page), cap_pages * page), page);
   const std::uint64_t lo = std::max(provider_min, round_up(consumer_min.value_or(0), page));

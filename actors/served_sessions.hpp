@@ -45,6 +45,14 @@ struct negotiated_sizes {
                                                             std::optional<std::uint64_t> consumer_max,
                                                             const chunk_size_limits& limits,
                                                             std::uint32_t page_size,
+                                                            messages::protocol_version version);
+/// As above, for the oldest version whose byte encoding is `encoding`
+/// (1.0.0 for the number array, 1.1.0 for base64: 1.2.0 has 1.1.0's caps).
+[[nodiscard]] result<negotiated_sizes> negotiate_chunk_size(std::optional<std::uint64_t> preferred,
+                                                            std::optional<std::uint64_t> consumer_min,
+                                                            std::optional<std::uint64_t> consumer_max,
+                                                            const chunk_size_limits& limits,
+                                                            std::uint32_t page_size,
                                                             messages::byte_encoding encoding);
 
 struct served_sessions_config {

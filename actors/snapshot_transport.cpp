@@ -13,34 +13,35 @@ boost::asio::awaitable<result<shared_bytes>> serve_one(bridge* b, caf::actor pro
                                                        std::chrono::milliseconds timeout,
                                                        libp2p::peer_id remote, std::string protocol,
                                                        byte_buffer request) {
-  const auto encoding = messages::encoding_of(protocol).value_or(messages::byte_encoding::array);
+  // The host serves only the protocols registered below, so the fallback is never taken.
+  const auto version = messages::version_of(protocol).value_or(messages::protocol_version::v1_0);
   const std::string peer = remote.to_string();
-  const messages::decode_options options{messages::max_request_size};
+  // Decoded as the negotiated version: a 1.0.0 or 1.1.0 stream refuses the
+  // 1.2.0 additions exactly as a peer of that version would.
+  const messages::decode_options options{messages::max_request_size, version};
   auto decoded = messages::decode_request(request, options);
   if (!decoded) {
     std::string why = decoded.error().message();
-    auto refused = co_await b->ask<shared_bytes>(provider, timeout, bad_request_atom::value, peer, encoding, why);
+    auto refused = co_await b->ask<shared_bytes>(provider, timeout, bad_request_atom::value, peer, version, why);
     co_return refused;
   }
   const std::uint64_t session = decoded->session_id;
-  auto reply = co_await b->ask<shared_bytes>(provider, timeout, serve_atom::value, peer, encoding,
+  auto reply = co_await b->ask<shared_bytes>(provider, timeout, serve_atom::value, peer, version,
                                              std::move(*decoded));
   if (reply) co_return reply;
   // The provider did not answer in time (or is gone): the consumer still gets
   // a typed answer instead of a reset stream.
   log::warn("provider", "request_unanswered",
             {{"peer", peer}, {"session", session}, {"reason", reply.error().message()}});
-  messages::snapshots_response unavailable;
-  unavailable.session_id = session;
-  unavailable.body = messages::error_message{"snapshot provider unavailable: " + reply.error().message()};
-  co_return encode_shared(unavailable, encoding);
+  const error unanswered{provider_errc::unavailable, "snapshot provider unavailable: " + reply.error().message()};
+  co_return encode_refusal(session, version, unanswered);
 }
 
 } // namespace
 
 void serve_snapshots(net::host& host, bridge& b, caf::actor provider, std::chrono::milliseconds timeout) {
   bridge* bp = &b;
-  host.set_request_handler(net::snapshot_protocols(),
+  host.set_request_handler({net::snapshots_v1_2(), net::snapshots_v1_1(), net::snapshots_v1_0()},
                            [bp, provider, timeout](libp2p::peer_id remote, std::string protocol,
                                                    byte_buffer request) {
                              return serve_one(bp, provider, timeout, std::move(remote), std::move(protocol),
@@ -55,9 +56,16 @@ boost::asio::awaitable<result<exchange_result>> exchange(net::host* host, net::p
   auto response = co_await host->request(std::move(peer), std::move(protocols), std::move(request), timeout);
   if (!response) co_return response.error();
   exchange_result out;
-  out.encoding = messages::encoding_of(response->protocol).value_or(messages::byte_encoding::array);
+  out.version = messages::version_of(response->protocol).value_or(messages::protocol_version::v1_0);
+  out.encoding = messages::encoding_of(out.version);
   out.body = std::move(response->body);
   out.latency = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  co_return out;
+}
+
+boost::asio::awaitable<result<std::vector<std::string>>> known_snapshot_peers(net::host* host) {
+  std::vector<std::string> out;
+  for (const auto& id : host->known_peers()) out.push_back(id.to_string());
   co_return out;
 }
 

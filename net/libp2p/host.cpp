@@ -15,9 +15,10 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using detail::clock;
 
+protocol_spec snapshots_v1_2() { return {"/rpp/snapshots/1.2.0", 1024 * 1024, 16 * 1024 * 1024}; }
 protocol_spec snapshots_v1_1() { return {"/rpp/snapshots/1.1.0", 1024 * 1024, 16 * 1024 * 1024}; }
 protocol_spec snapshots_v1_0() { return {"/rpp/snapshots/1.0.0", 1024 * 1024, 10 * 1024 * 1024}; }
-std::vector<protocol_spec> snapshot_protocols() { return {snapshots_v1_1(), snapshots_v1_0()}; }
+std::vector<protocol_spec> snapshot_protocols() { return {snapshots_v1_2(), snapshots_v1_1(), snapshots_v1_0()}; }
 
 namespace {
 
@@ -151,6 +152,15 @@ awaitable<result<libp2p::peer_id>> host::connect(libp2p::multiaddr address, std:
 
 void host::add_address(const libp2p::peer_id& peer, const libp2p::multiaddr& address) {
   core_->address_book_[peer] = address.without_peer();
+}
+
+std::vector<libp2p::peer_id> host::known_peers() const {
+  std::vector<libp2p::peer_id> out;
+  for (const auto& [id, address] : core_->address_book_) out.push_back(id);
+  for (const auto& c : core_->connections_)
+    if (c->is_open() && std::find(out.begin(), out.end(), c->remote()) == out.end()) out.push_back(c->remote());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.to_string() < b.to_string(); });
+  return out;
 }
 
 std::vector<peer_info> host::peers() const {

@@ -60,11 +60,13 @@ struct protocol_spec {
   std::size_t max_response_size = 10 * 1024 * 1024;
 };
 
+/// `/rpp/snapshots/1.2.0`: the caps of 1.1.0, request 1 MiB, response 16 MiB.
+[[nodiscard]] protocol_spec snapshots_v1_2();
 /// `/rpp/snapshots/1.1.0`: request cap 1 MiB, response cap 16 MiB.
 [[nodiscard]] protocol_spec snapshots_v1_1();
 /// `/rpp/snapshots/1.0.0`: rust-libp2p's default caps, request 1 MiB, response 10 MiB.
 [[nodiscard]] protocol_spec snapshots_v1_0();
-/// The snapshot protocols in preference order: 1.1.0, then 1.0.0.
+/// The snapshot protocols in preference order: 1.2.0, 1.1.0, then 1.0.0.
 [[nodiscard]] std::vector<protocol_spec> snapshot_protocols();
 
 /// Who a request or stream goes to: a peer id (an open connection is reused;
@@ -156,6 +158,9 @@ public:
   /// Remembers where `peer` listens, for requests by peer id.
   void add_address(const libp2p::peer_id& peer, const libp2p::multiaddr& address);
 
+  /// Every peer of the address book (`add_address`, earlier dials) and every
+  /// connected peer, once each, in a stable order.
+  [[nodiscard]] std::vector<libp2p::peer_id> known_peers() const;
   /// Connected peers (one entry per open connection).
   [[nodiscard]] std::vector<peer_info> peers() const;
   /// Number of open connections (handshakes included).

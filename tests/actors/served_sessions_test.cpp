@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actors/served_sessions.hpp"
+#include "protocol/messages/encoder.hpp"
 
 using namespace snapstream;
 using namespace snapstream::actors;
@@ -168,4 +169,26 @@ BOOST_AUTO_TEST_CASE(chunk_sizes_are_whole_pages_inside_every_bound) {
              "the provider's [65536, 8388608]");
   auto zero = pick(0, std::nullopt, std::nullopt);
   BOOST_TEST(zero.error().message() == "chunk_size must be greater than zero");
+}
+
+BOOST_AUTO_TEST_CASE(each_version_negotiates_within_its_own_response_cap) {
+  using messages::protocol_version;
+  const chunk_size_limits limits{.default_size = 1u << 20, .min_size = 16384, .max_size = 64u << 20};
+  auto largest = [&](protocol_version v) {
+    auto sizes = negotiate_chunk_size(64u << 20, std::nullopt, std::nullopt, limits, 16384, v);
+    BOOST_REQUIRE(sizes.has_value());
+    return sizes->max_chunk_size;
+  };
+  // 1.2.0 has the caps of 1.1.0; both fit far more than 1.0.0's number arrays.
+  BOOST_TEST(largest(protocol_version::v1_2) == largest(protocol_version::v1_1));
+  BOOST_TEST(largest(protocol_version::v1_0) < largest(protocol_version::v1_1));
+  BOOST_TEST(largest(protocol_version::v1_1) ==
+             negotiate_chunk_size(64u << 20, std::nullopt, std::nullopt, limits, 16384, byte_encoding::base64)
+               ->max_chunk_size);
+  // And the largest chunk's response, its pages framed, fits its version's cap.
+  for (const auto v : {protocol_version::v1_0, protocol_version::v1_1, protocol_version::v1_2}) {
+    const std::uint64_t size = largest(v);
+    const std::uint64_t payload = size + 4 * (size / 16384);
+    BOOST_TEST(messages::max_chunk_response_size(payload, messages::encoding_of(v)) <= messages::max_response_size(v));
+  }
 }

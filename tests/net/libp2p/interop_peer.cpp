@@ -4,10 +4,10 @@
 //
 //   interop_peer serve
 //       listen on 127.0.0.1 (random port), print "LISTEN <multiaddr>", serve
-//       /rpp/snapshots/1.1.0 and 1.0.0 with the canned handler until stdin
-//       closes (or 120 s pass)
+//       /rpp/snapshots/1.2.0, 1.1.0 and 1.0.0 with the canned handler until
+//       stdin closes (or 120 s pass)
 //   interop_peer request <multiaddr> <expected protocol> <plan|big>
-//       request on [1.1.0, 1.0.0], check the protocol and the body byte for
+//       request on [1.2.0, 1.1.0, 1.0.0], check the protocol and the body byte for
 //       byte against the canned response; exit 0 when both match
 //   interop_peer mismatch <multiaddr with a wrong /p2p/ id>
 //       exit 0 when the dial fails with peer_id_mismatch
