@@ -15,15 +15,30 @@ std::string_view to_string(control_errc e) noexcept {
   return "unknown";
 }
 
-const char* to_string(session_state s) noexcept {
-  switch (s) {
-    case session_state::planning: return "planning";
-    case session_state::syncing: return "syncing";
-    case session_state::verified: return "verified";
-    case session_state::failed: return "failed";
-    case session_state::cancelled: return "cancelled";
+session_status status_of(const storage::session_record& r) {
+  session_status s;
+  s.session = r.session_id;
+  s.peer = r.peer;
+  s.root = r.plan_id;
+  if (!r.plan_id.empty()) {
+    s.plan_id = r.plan_id;
+    s.chunk_size = r.chunk_size;
+    s.total_chunks = r.total_chunks;
+    s.total_updates = r.total_updates;
   }
-  return "unknown";
+  if (r.next_chunk_index > 0) s.last_chunk_index = r.next_chunk_index - 1;
+  if (r.next_update_index > 0) {
+    s.last_update_index = r.next_update_index - 1;
+    s.last_update_height = r.last_update_height;
+  }
+  s.state = r.state;
+  s.verified = r.state == session_state::verified;
+  if (!r.error.empty()) s.error = r.error;
+  if (!r.error_code.empty()) s.error_code = r.error_code;
+  s.bytes_received = r.bytes_received;
+  s.chunks_applied = r.chunks_applied;
+  s.chunk_writes = r.chunk_writes;
+  return s;
 }
 
 } // namespace snapstream::actors

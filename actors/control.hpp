@@ -6,6 +6,7 @@
 
 #include "actors/circuit_breaker.hpp"
 #include "protocol/common/error.hpp"
+#include "storage/session_store.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -34,9 +35,29 @@ enum class control_errc {
   return make_enum_error_code(e);
 }
 
-/// Where a consumer session is in its life.
-enum class session_state { planning, syncing, verified, failed, cancelled };
-[[nodiscard]] const char* to_string(session_state s) noexcept;
+/// Where a consumer session (a sync job) is in its life: the stored state
+/// is the one vocabulary (planning, syncing, verified, failed, cancelled).
+using session_state = storage::session_state;
+using storage::to_string;
+
+/// One provider of a sync job, as its status shows it.
+struct peer_status {
+  std::string peer;
+  /// "discovering", "planning", "resuming", "chain" (fetching the update
+  /// chain), "fetching", "idle", "waiting" (retry after a failure),
+  /// "demoted" (timed out; retried), "banned" (lied), "dropped" (gave up or
+  /// does not serve the plan), "done".
+  std::string state;
+  std::uint64_t bytes = 0;          ///< chunk payload bytes applied from this provider
+  std::uint64_t chunks = 0;         ///< chunks applied from this provider
+  double rate = 0;                  ///< smoothed bytes per second of its chunk requests
+  double rtt_ms = 0;                ///< smoothed round trip of its chunk requests
+  std::uint64_t failures = 0;       ///< requests that failed (timeouts included)
+  std::uint64_t backpressure = 0;   ///< asks for work it answered with backpressure
+  std::optional<std::string> last_error;
+  std::optional<std::string> last_error_code;
+  friend bool operator==(const peer_status&, const peer_status&) = default;
+};
 
 /// What an operator sees of one consumer session (the seed's
 /// `SnapshotStreamStatus`). Optional fields are unknown until the plan arrives.
@@ -58,13 +79,24 @@ struct session_status {
   std::uint64_t bytes_received = 0;      ///< chunk payload bytes applied
   double throughput = 0;                 ///< bytes per second over the last few seconds
   std::uint32_t retries = 0;             ///< automatic restarts so far
+  std::uint64_t chunks_applied = 0;      ///< chunks applied, in any order (last_chunk_index is the contiguous prefix)
+  std::uint64_t chunk_writes = 0;        ///< chunk writes committed: equals chunks_applied unless one was applied twice
+  std::vector<peer_status> peers;        ///< the job's providers
 
   friend bool operator==(const session_status&, const session_status&) = default;
 };
 
-/// `POST /p2p/snapshots`: start a session, or resume one.
+/// The status of a job as its durable record has it (no peers, no
+/// throughput): the one place a record becomes a status.
+[[nodiscard]] session_status status_of(const storage::session_record& r);
+
+/// `POST /p2p/snapshots`: start a sync job, or resume one. A job fetches one
+/// snapshot from `peer` and `peers` together; with neither, it discovers the
+/// providers among the node's known and connected peers.
 struct start_command {
-  std::string peer;                        ///< provider peer id (12D3KooW...)
+  std::string peer;                        ///< provider peer id (12D3KooW...); rpp's single provider
+  std::vector<std::string> peers;          ///< more providers
+  std::optional<std::string> plan_id;      ///< the snapshot to fetch (default: the best offered)
   std::optional<std::uint64_t> chunk_size; ///< > 0 when given
   struct resume_spec {
     std::uint64_t session = 0;
@@ -127,6 +159,23 @@ struct metrics_snapshot {
   double latency_sum = 0;
   std::uint64_t latency_count = 0;
   std::vector<breaker_status> breakers;
+  // Consumer side, swarm: per provider this node syncs from (summed over jobs).
+  std::uint64_t sync_restarts = 0;        ///< provider sessions restarted after a failure
+  std::uint64_t peers_banned = 0;         ///< providers banned from a job for a lie
+  std::vector<peer_status> sync_peers;
+  // Provider side: upload limits and what they held back; offers; partial serving.
+  std::uint64_t upload_limit = 0;          ///< bytes/s node-wide, 0 = unlimited
+  std::uint64_t upload_limit_per_peer = 0; ///< bytes/s per consumer, 0 = unlimited
+  std::uint64_t throttled_responses = 0;
+  std::uint64_t throttle_wait_ms = 0;
+  std::uint64_t offers_served = 0;
+  std::uint64_t not_available_refusals = 0;
+  struct served_peer {
+    std::string peer;
+    std::uint64_t bytes_served = 0;
+    std::uint64_t chunks_served = 0;
+  };
+  std::vector<served_peer> served_peers;
 };
 
 /// What the control plane needs from a node. Every call completes on the

@@ -2,7 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/node_actor.hpp"
-#include "actors/session_supervisor.hpp"
+#include "actors/sync_supervisor.hpp"
 #include "actors/snapshot_transport.hpp"
 #include "protocol/common/log.hpp"
 #include "storage/errors.hpp"
@@ -217,7 +217,7 @@ result<std::unique_ptr<node>> node::start(node_config config) {
   const auto seed = cfg.identity.seed();
   auto key = snapshot::authority_key::from_seed(bytes_view(seed.data(), seed.size()));
   if (!key) return key.error();
-  node_actor_config actor_config{d->db, std::move(*key), cfg.provider, cfg.consumer, {}};
+  node_actor_config actor_config{d->db, std::move(*key), cfg.provider, cfg.consumer, {}, cfg.writer_proxy};
   actor_config.env.db = d->db;
   actor_config.env.host = d->host.get();
   actor_config.env.io = d->io.get_executor();

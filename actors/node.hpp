@@ -29,6 +29,7 @@
 #include <caf/actor.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -45,6 +46,8 @@ struct node_config {
   net::host_config host;
   std::size_t scheduler_threads = 0;       ///< 0 = one per core
   std::chrono::milliseconds provider_timeout{60'000}; ///< bridge timeout of one served request
+  /// Tests only: see `node_actor_config::writer_proxy`.
+  std::function<caf::actor(caf::actor writer)> writer_proxy;
 };
 
 class node {

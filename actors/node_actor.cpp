@@ -5,7 +5,7 @@
 #include "actors/event_bus.hpp"
 #include "actors/persistence_writer.hpp"
 #include "actors/resilience.hpp"
-#include "actors/session_supervisor.hpp"
+#include "actors/sync_supervisor.hpp"
 #include "protocol/common/log.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -29,7 +29,7 @@ struct node_data {
 using node_actor = caf::stateful_actor<node_data>;
 
 const char* child_name(const node_children& c, const caf::actor_addr& who) {
-  if (who == c.supervisor.address()) return "session_supervisor";
+  if (who == c.supervisor.address()) return "sync_supervisor";
   if (who == c.provider.address()) return "provider";
   if (who == c.writer.address()) return "persistence_writer";
   if (who == c.events.address()) return "event_bus";
@@ -86,9 +86,9 @@ caf::behavior node(node_actor* self, node_actor_config config) {
   c.events = spawn_event_bus(sys);
   c.provider = spawn_provider(sys, config.db, std::move(config.key), config.provider);
   auto env = std::make_shared<session_env>(std::move(config.env));
-  env->writer = c.writer;
+  env->writer = config.writer_proxy ? config.writer_proxy(c.writer) : c.writer;
   env->events = c.events;
-  c.supervisor = spawn_session_supervisor(sys, env, config.consumer);
+  c.supervisor = spawn_sync_supervisor(sys, env, config.consumer);
   for (const auto& child : {c.writer, c.events, c.provider, c.supervisor}) self->monitor(child);
 
   self->set_down_handler([self](caf::down_msg& dm) { on_child_down(self, dm); });
@@ -147,6 +147,17 @@ caf::behavior node(node_actor* self, node_actor_config config) {
                   m.requests_served = provided.requests_served;
                   m.requests_refused = provided.requests_refused;
                   m.breakers = std::move(provided.breakers);
+                  m.sync_restarts = consumed.restarts;
+                  m.peers_banned = consumed.peers_banned;
+                  m.sync_peers = std::move(consumed.peers);
+                  m.upload_limit = provided.upload_limit.bytes_per_second;
+                  m.upload_limit_per_peer = provided.upload_limit.per_peer_bytes_per_second;
+                  m.throttled_responses = provided.throttled_responses;
+                  m.throttle_wait_ms = provided.throttle_wait_ms;
+                  m.offers_served = provided.offers_served;
+                  m.not_available_refusals = provided.not_available_refusals;
+                  for (const auto& p : provided.peers)
+                    m.served_peers.push_back({p.peer, p.bytes_served, p.chunks_served});
                   rp.deliver(std::move(m));
                 },
                 [rp](caf::error& e) mutable { rp.deliver(e); });

@@ -28,6 +28,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include <functional>
 #include <memory>
 
 namespace snapstream::actors {
@@ -42,6 +43,9 @@ struct node_actor_config {
   provider_config provider;
   consumer_config consumer;
   session_env env; ///< db, host, io executor and trust; writer/events are filled in
+  /// Tests only: wraps the persistence writer in an actor the consumer side
+  /// writes through (to hold writes back); null = the writer itself.
+  std::function<caf::actor(caf::actor writer)> writer_proxy;
 };
 
 struct node_children {

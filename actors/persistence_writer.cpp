@@ -1,9 +1,10 @@
 #include "actors/persistence_writer.hpp"
 
 #include "actors/atoms.hpp"
-#include "actors/resilience.hpp"
 #include "actors/provider_actor.hpp"
+#include "actors/resilience.hpp"
 #include "protocol/common/log.hpp"
+#include "storage/snapshot_store.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -17,10 +18,10 @@ struct writer_state {
   static inline const char* name = "snapstream.persistence_writer";
 };
 
-result<void> logged(result<void> r, const storage::session_record& rec, const char* what) {
+result<void> logged(result<void> r, std::uint64_t session, const char* what) {
   if (!r)
     log::error("persistence", "write_failed",
-               {{"session", rec.session_id}, {"what", what}, {"reason", to_string(r.error())}});
+               {{"session", session}, {"what", what}, {"reason", to_string(r.error())}});
   return r;
 }
 
@@ -29,22 +30,64 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<st
   tolerate_stray_messages(self, "persistence");
   return {
     [self](persist_atom, const storage::session_record& rec) -> result<void> {
-      return logged(storage::session_store(*self->state.db).save(rec), rec, "cursor");
+      return logged(storage::session_store(*self->state.db).save(rec), rec.session_id, "cursor");
     },
     [self](persist_atom, const storage::session_record& rec, const shared_bytes& plan) -> result<void> {
-      return logged(storage::session_store(*self->state.db).save_plan(rec, *plan), rec, "plan");
+      return logged(storage::session_store(*self->state.db).save_plan(rec, *plan), rec.session_id, "plan");
     },
     [self](persist_atom, const storage::session_record& rec, std::uint64_t index,
            const shared_bytes& update) -> result<void> {
-      return logged(storage::session_store(*self->state.db).save_update(rec, index, *update), rec, "update");
+      return logged(storage::session_store(*self->state.db).save_update(rec, index, *update), rec.session_id,
+                    "update");
     },
-    [self](persist_atom, const storage::session_record& rec, const chunk_write& w) -> result<void> {
-      return logged(storage::session_store(*self->state.db).apply_chunk(rec, *w.chunk), rec, "chunk");
+    [self](persist_atom, const storage::session_record& rec, const storage::provider_session_record& provider,
+           const chunk_write& w) -> result<void> {
+      return logged(storage::session_store(*self->state.db).apply_chunk(rec, &provider, *w.chunk), rec.session_id,
+                    "chunk");
+    },
+    [self](persist_atom, const storage::provider_session_record& provider) -> result<void> {
+      return logged(storage::session_store(*self->state.db).save_provider(provider), provider.session_id,
+                    "provider");
     },
     [self](persist_atom, cancel_atom, std::uint64_t session) -> result<void> {
-      auto r = storage::session_store(*self->state.db).erase(session);
+      storage::session_store sessions(*self->state.db);
+      // A snapshot the job was serving while it synced goes with it; one it
+      // completed stays servable.
+      if (auto stored = sessions.load(session); stored && *stored && !(*stored)->record.plan_id.empty()) {
+        storage::snapshot_store snapshots(*self->state.db);
+        if (auto info = snapshots.info((*stored)->record.plan_id); info && !info->complete)
+          if (auto removed = snapshots.remove(info->plan_id); !removed)
+            log::warn("persistence", "partial_snapshot_not_removed",
+                      {{"session", session}, {"reason", to_string(removed.error())}});
+      }
+      auto r = sessions.erase(session);
       if (!r) log::error("persistence", "erase_failed", {{"session", session}, {"reason", to_string(r.error())}});
       return r;
+    },
+    [self](register_atom, const shared_bytes& plan, const std::vector<shared_bytes>& updates) -> result<void> {
+      std::vector<byte_buffer> chain;
+      chain.reserve(updates.size());
+      for (const auto& u : updates) chain.push_back(*u);
+      auto r = storage::snapshot_store(*self->state.db).register_synced(*plan, chain);
+      if (!r) {
+        log::error("persistence", "register_failed", {{"reason", to_string(r.error())}});
+        return r.error();
+      }
+      log::info("persistence", "serving_synced_snapshot", {{"plan_id", r->plan_id}, {"complete", r->complete}});
+      return {};
+    },
+    [self](finalize_atom, const std::string& plan_id, std::uint64_t retain) -> result<void> {
+      storage::snapshot_store snapshots(*self->state.db);
+      auto made = snapshots.finalize_synced(plan_id);
+      if (!made) {
+        log::error("persistence", "finalize_failed", {{"plan_id", plan_id}, {"reason", to_string(made.error())}});
+        return made.error();
+      }
+      auto pruned = snapshots.prune(std::max<std::uint64_t>(retain, 1));
+      if (!pruned) return pruned.error();
+      for (const auto& gone : *pruned) log::info("persistence", "snapshot_pruned", {{"plan_id", gone}});
+      log::info("persistence", "snapshot_servable", {{"plan_id", plan_id}, {"height", made->height}});
+      return {};
     },
   };
 }

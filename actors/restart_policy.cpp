@@ -17,6 +17,13 @@ const char* error_code_name(failure_class c) noexcept {
   return "unknown";
 }
 
+std::optional<failure_class> failure_class_from_name(std::string_view name) noexcept {
+  for (auto c : {failure_class::network, failure_class::checksum, failure_class::authentication,
+                 failure_class::resume_mismatch, failure_class::saturated, failure_class::remote, failure_class::local})
+    if (name == error_code_name(c)) return c;
+  return std::nullopt;
+}
+
 bool restart_policy::retryable(failure_class c) noexcept {
   switch (c) {
     case failure_class::network:

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string_view>
 
 namespace snapstream::actors {
 
@@ -27,6 +28,8 @@ enum class failure_class {
 };
 
 [[nodiscard]] const char* error_code_name(failure_class c) noexcept;
+/// The failure class named by a status `error_code`; nullopt for an unknown name.
+[[nodiscard]] std::optional<failure_class> failure_class_from_name(std::string_view name) noexcept;
 
 struct restart_config {
   std::uint32_t max_retries = 5;

@@ -1,25 +1,21 @@
 #include "actors/session_actor.hpp"
 
 #include "actors/actors_errc.hpp"
-#include "actors/atoms.hpp"
-#include "actors/resilience.hpp"
 #include "actors/bridge.hpp"
-#include "actors/persistence_writer.hpp"
-#include "actors/provider_actor.hpp"
-#include "actors/snapshot_transport.hpp"
-#include "protocol/common/hex.hpp"
+#include "actors/resilience.hpp"
 #include "protocol/common/log.hpp"
 #include "protocol/libp2p/libp2p_errc.hpp"
 #include "protocol/messages/decoder.hpp"
 #include "protocol/messages/encoder.hpp"
+#include "protocol/messages/refusal.hpp"
 #include "protocol/snapshot/errors.hpp"
-#include "protocol/snapshot/light_client_verifier.hpp"
 
-#include <caf/event_based_actor.hpp>
-#include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <deque>
+#include <variant>
 
 namespace snapstream::actors {
 
@@ -35,12 +31,16 @@ std::string_view to_string(session_errc e) noexcept {
     case session_errc::cancelled: return "cancelled";
     case session_errc::backpressure: return "backpressure";
     case session_errc::finished: return "finished";
+    case session_errc::not_available: return "not_available";
   }
   return "unknown";
 }
 
 failure_class failure_of(const error& reason) noexcept {
-  if (reason.code().category() != make_error_code(session_errc::network).category()) return failure_class::local;
+  if (reason.code().category() != make_error_code(session_errc::network).category()) {
+    if (reason.is(actors_errc::timeout) || reason.is(actors_errc::unavailable)) return failure_class::network;
+    return failure_class::local;
+  }
   switch (static_cast<session_errc>(reason.code().value())) {
     case session_errc::network: return failure_class::network;
     case session_errc::checksum: return failure_class::checksum;
@@ -48,6 +48,7 @@ failure_class failure_of(const error& reason) noexcept {
     case session_errc::resume_mismatch: return failure_class::resume_mismatch;
     case session_errc::saturated: return failure_class::saturated;
     case session_errc::remote: return failure_class::remote;
+    case session_errc::not_available: return failure_class::remote;
     case session_errc::local:
     case session_errc::cancelled:
     case session_errc::backpressure:
@@ -59,13 +60,14 @@ failure_class failure_of(const error& reason) noexcept {
 namespace {
 
 using messages::ack_kind;
-using clock_type = std::chrono::steady_clock;
+using messages::protocol_version;
 
 /// What the request in flight asks for.
-enum class step { plan, update, chunk, ack, resume, cancel };
+enum class step { offers, plan, update, chunk, ack, resume, cancel };
 
 const char* step_name(step s) {
   switch (s) {
+    case step::offers: return "offers";
     case step::plan: return "plan";
     case step::update: return "light_client_update";
     case step::chunk: return "chunk";
@@ -91,139 +93,129 @@ session_errc classify_verification(const error& e) {
   return session_errc::checksum;
 }
 
-/// The session errc of an `error` response to a request of kind `s`.
-session_errc classify_refusal(step s, const std::string& message) {
-  auto has = [&](std::string_view what) { return message.find(what) != std::string::npos; };
-  if (has("saturated") || has("refuses peer")) return session_errc::saturated;
-  if (has("backpressure") || has("unavailable")) return session_errc::network;
-  if (s == step::resume || message.starts_with("resume ") || message == "snapshot not found" ||
-      (message.starts_with("snapshot session ") && has("not found")))
-    return session_errc::resume_mismatch;
+/// The one rule that turns a provider's refusal of a request of kind `s`
+/// into what the session (and its job) make of it.
+session_errc classify_refusal(step s, messages::refusal_code code) {
+  using messages::refusal_code;
+  switch (code) {
+    case refusal_code::not_available: return s == step::chunk ? session_errc::not_available : session_errc::remote;
+    case refusal_code::backpressure:
+    case refusal_code::unavailable: return session_errc::network;
+    case refusal_code::saturated:
+    case refusal_code::breaker_open: return session_errc::saturated;
+    case refusal_code::resume_rejected: return session_errc::resume_mismatch;
+    case refusal_code::not_found:
+      // A plan refused: the provider serves no such snapshot. Anything later:
+      // it lost our session, which only a resume (or a new plan) mends.
+      return s == step::plan || s == step::offers ? session_errc::remote : session_errc::resume_mismatch;
+    case refusal_code::invalid_request: return s == step::resume ? session_errc::resume_mismatch : session_errc::remote;
+  }
   return session_errc::remote;
 }
+
+using offers_promise = caf::typed_response_promise<session_offers>;
+using plan_promise = caf::typed_response_promise<planned_session>;
+using resume_promise = caf::typed_response_promise<resumed_session>;
+using update_promise = caf::typed_response_promise<delivered_update>;
+using chunk_promise = caf::typed_response_promise<delivered_chunk>;
+
+/// The job's ask the session is serving: held until it may be sent, then in
+/// flight until its response is delivered.
+struct work_item {
+  step kind = step::plan;
+  plan_wanted plan;
+  resume_wanted resume;
+  std::uint64_t index = 0;
+  std::chrono::milliseconds timeout{0};
+  bool sent = false;
+  /// A plan or offers ask sent to a provider that does not speak 1.2.0: sent
+  /// again as a plain plan request over the older protocols.
+  bool legacy = false;
+  std::variant<std::monostate, offers_promise, plan_promise, resume_promise, update_promise, chunk_promise> promise;
+};
 
 struct session_data {
   std::shared_ptr<const session_env> env;
   session_start start;
-  caf::actor supervisor;
-  std::optional<snapshot::light_client_verifier> verifier;
-  /// The durable cursor: the last one the persistence writer confirmed.
-  storage::session_record record;
-  /// The newest cursor handed to the writer (equal to `record` when no write
-  /// is in flight). Writes complete in the order they were sent.
-  storage::session_record pending;
+  caf::actor job;
   std::optional<libp2p::peer_id> peer;
-  snapshot::verified_chunk scratch; // reused for every chunk's record views
+  std::shared_ptr<const snapshot::plan> plan;
+  std::uint64_t pages_per_chunk = 0;
+  std::optional<protocol_version> version; ///< the newest protocol the provider spoke to us
 
-  bool requesting = false;  // a request is in flight
-  unsigned writes = 0;      // verified artefacts being written
-  bool done = false;
+  bool requesting = false;
   step current = step::plan;
-  /// Acks of durable artefacts, oldest first; the front is in flight while
-  /// `current == step::ack`.
+  std::optional<work_item> work;
   std::deque<messages::ack_message> acks_due;
-  bool resume_due = false;
-  bool cancel_requested = false;
-  std::optional<caf::response_promise> start_promise; // resumed sessions answer start_atom late
+  bool resume_handshake = false;     ///< re-acks and resume run on their own, even when stepped by hand
+  bool stepped = false;              ///< manual: one request may go out
+  bool owes_ready = false;           ///< answered the job with backpressure since its last request
+  bool closing = false;
+  bool tell_provider = false;
+  std::string close_reason;
+  bool done = false;
   std::uint64_t requests_sent = 0;
+  snapshot::verified_chunk scratch;
 
-  std::deque<std::pair<clock_type::time_point, std::uint64_t>> rate_window; // (time, bytes_received)
   static inline const char* name = "snapstream.session";
-
-  [[nodiscard]] bool busy() const noexcept { return requesting || writes > 0; }
-  /// Chunks that may be written while the next one is fetched: with
-  /// auto_advance the fetch of chunk k+1 overlaps the write of chunk k (still
-  /// one request in flight, and ack k only once k is durable); stepped by
-  /// hand, a session takes one step at a time.
-  [[nodiscard]] unsigned max_writes() const noexcept { return env->config.auto_advance ? 2 : 1; }
 };
 
-using session_actor = caf::stateful_actor<session_data>;
+using self_pointer = session_actor::stateful_pointer<session_data>;
 
-session_status make_status(const session_data& st) {
-  session_status s;
-  const auto& r = st.record;
-  s.session = r.session_id;
-  s.peer = r.peer;
-  s.root = r.plan_id;
-  if (!r.plan_id.empty()) {
-    s.plan_id = r.plan_id;
-    s.chunk_size = r.chunk_size;
-    s.total_chunks = r.total_chunks;
-    s.total_updates = r.total_updates;
-  }
-  if (r.next_chunk_index > 0) s.last_chunk_index = r.next_chunk_index - 1;
-  if (r.next_update_index > 0) {
-    s.last_update_index = r.next_update_index - 1;
-    s.last_update_height = r.last_update_height;
-  }
-  s.verified = r.state == storage::session_state::verified;
-  switch (r.state) {
-    case storage::session_state::planning: s.state = actors::session_state::planning; break;
-    case storage::session_state::syncing: s.state = actors::session_state::syncing; break;
-    case storage::session_state::verified: s.state = actors::session_state::verified; break;
-    case storage::session_state::failed: s.state = actors::session_state::failed; break;
-    case storage::session_state::cancelled: s.state = actors::session_state::cancelled; break;
-  }
-  if (!r.error.empty()) s.error = r.error;
-  if (!r.error_code.empty()) s.error_code = r.error_code;
-  s.bytes_received = r.bytes_received;
-  s.retries = st.start.retries;
-  if (st.rate_window.size() >= 2) {
-    const auto& [t0, b0] = st.rate_window.front();
-    const auto& [t1, b1] = st.rate_window.back();
-    const double secs = std::chrono::duration<double>(t1 - t0).count();
-    if (secs > 0) s.throughput = static_cast<double>(b1 - b0) / secs;
-  }
-  return s;
+std::string describe(const session_data& st) { return "session " + std::to_string(st.start.session_id); }
+
+error backpressure_error(const session_data& st) {
+  if (st.requesting)
+    return error{session_errc::backpressure,
+                 "backpressure: " + describe(st) + " has a " + step_name(st.current) + " request in flight"};
+  return error{session_errc::backpressure, "backpressure: " + describe(st) + " is already serving its job's request"};
 }
 
-std::uint64_t unix_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count());
+void deliver_error(work_item& w, const error& e) {
+  std::visit(
+    [&](auto& rp) {
+      if constexpr (!std::is_same_v<std::decay_t<decltype(rp)>, std::monostate>) rp.deliver(to_caf_error(e));
+    },
+    w.promise);
+  w.promise = std::monostate{};
 }
 
-void report(session_actor* self, std::uint64_t latency_us) {
-  auto& st = self->state;
-  const auto now = clock_type::now();
-  st.rate_window.emplace_back(now, st.record.bytes_received);
-  while (st.rate_window.size() > 2 && now - st.rate_window.front().first > std::chrono::seconds(5))
-    st.rate_window.pop_front();
-  self->send(st.supervisor, progress_atom::value, make_status(st), latency_us);
-}
-
-/// Ends the session with a typed failure after recording it durably.
-void fail(session_actor* self, session_errc code, std::string message) {
+/// Ends the session with a typed failure; the job sees it as the exit reason.
+void fail(self_pointer self, session_errc code, std::string message) {
   auto& st = self->state;
   if (st.done) return;
   st.done = true;
   error reason{code, std::move(message)};
   log::warn("session", "failed",
-            {{"session", st.record.session_id}, {"peer", st.record.peer}, {"code", to_string(code)},
+            {{"session", st.start.session_id}, {"peer", st.start.peer}, {"code", to_string(code)},
              {"reason", reason.message()}});
-  if (st.start_promise) {
-    st.start_promise->deliver(to_caf_error(reason));
-    st.start_promise.reset();
-  }
-  // A cancelled session's record is erased by the supervisor once this actor
-  // is gone; writing it again here would bring it back.
-  if (!st.cancel_requested && code != session_errc::cancelled) {
-    st.record.state = storage::session_state::failed;
-    st.record.error = reason.message();
-    st.record.error_code = std::string(to_string(code));
-    st.record.updated_unix_ms = unix_ms();
-    caf::anon_send(st.env->writer, persist_atom::value, st.record);
-  }
+  if (st.work) deliver_error(*st.work, reason);
+  st.work.reset();
   self->quit(to_caf_error(std::move(reason)));
 }
 
-void issue_next(session_actor* self);
+/// The protocols to offer for a request that needs 1.2.0 (`needs_v1_2`) or
+/// that an older provider must understand.
+std::vector<net::protocol_spec> protocols_for(const session_data& st, bool needs_v1_2) {
+  std::vector<net::protocol_spec> out;
+  for (const auto& p : st.env->config.protocols) {
+    auto v = messages::version_of(p.id);
+    if (!v) continue;
+    const bool new_enough = *v == protocol_version::v1_2;
+    if (needs_v1_2 == new_enough) out.push_back(p);
+  }
+  return out;
+}
 
-/// Sends one request; its response arrives as (net_reply_atom, result<exchange_result>).
-void send_request(session_actor* self, step kind, decltype(messages::snapshots_request::body) body) {
+bool speaks_v1_2(const session_data& st) {
+  if (st.version && *st.version != protocol_version::v1_2) return false;
+  return !protocols_for(st, true).empty();
+}
+
+void send_request(self_pointer self, step kind, decltype(messages::snapshots_request::body) body,
+                  std::vector<net::protocol_spec> protocols, std::chrono::milliseconds timeout) {
   auto& st = self->state;
-  messages::snapshots_request request{st.record.session_id, std::move(body)};
+  messages::snapshots_request request{st.start.session_id, std::move(body)};
   byte_buffer encoded;
   encoded.reserve(messages::encoded_size(request, messages::byte_encoding::base64));
   messages::encode(request, messages::byte_encoding::base64, encoded);
@@ -231,383 +223,381 @@ void send_request(session_actor* self, step kind, decltype(messages::snapshots_r
   st.current = kind;
   ++st.requests_sent;
   log::debug("session", "request",
-             {{"session", st.record.session_id}, {"type", messages::type_name(request)}, {"seq", st.requests_sent}});
+             {{"session", st.start.session_id}, {"peer", st.start.peer}, {"type", messages::type_name(request)},
+              {"seq", st.requests_sent}});
   net::peer_target target = *st.peer;
-  start_io(st.env->io,
-           exchange(st.env->host, std::move(target), st.env->config.protocols, std::move(encoded),
-                    st.env->config.request_timeout),
+  start_io(st.env->io, exchange(st.env->host, std::move(target), std::move(protocols), std::move(encoded), timeout),
            caf::actor_cast<caf::actor>(self), net_reply_atom::value);
 }
 
-/// After a write completes: `written` is the durable cursor now, and the ack
-/// of what was written is due.
-void persisted(session_actor* self, const result<void>& written, messages::ack_message ack,
-               std::uint64_t latency_us, storage::session_record written_record) {
+void send_work(self_pointer self) {
   auto& st = self->state;
-  --st.writes;
-  if (st.done) return;
-  if (!written) {
-    fail(self, session_errc::local, "could not store the session's progress: " + written.error().message());
-    return;
-  }
-  st.record = std::move(written_record);
-  st.acks_due.push_back(ack);
-  report(self, latency_us);
-  // A cancel asked for while this write ran goes out now, even when stepped by hand.
-  if (st.env->config.auto_advance || st.cancel_requested) issue_next(self);
-}
-
-/// Hands `pending` (and the artefact in `args`) to the persistence writer.
-template <class... Ts>
-void persist(session_actor* self, messages::ack_message ack, std::uint64_t latency_us, Ts... args) {
-  auto& st = self->state;
-  ++st.writes;
-  st.pending.updated_unix_ms = unix_ms();
-  self->request(st.env->writer, std::chrono::minutes(5), persist_atom::value, st.pending, std::move(args)...)
-    .then(
-      [self, ack, latency_us, rec = st.pending](result<void>& written) mutable {
-        persisted(self, written, ack, latency_us, std::move(rec));
-      },
-      [self](caf::error& e) {
-        --self->state.writes;
-        fail(self, session_errc::local, "persistence writer failed: " + from_caf_error(e).message());
-      });
-  // With automatic stepping the next chunk is fetched while this write runs
-  // (issue_next allows it only while chunks are being fetched).
-  if (st.env->config.auto_advance) issue_next(self);
-}
-
-void finish(session_actor* self) {
-  auto& st = self->state;
-  st.done = true;
-  auto head = st.verifier->head();
-  const std::string root = head ? to_hex(head->state_root) : st.record.plan_id;
-  const std::uint64_t height = head ? head->height : 0;
-  std::string json = "{\"session\":" + std::to_string(st.record.session_id) + ",\"peer\":\"" + st.record.peer +
-                     "\",\"height\":" + std::to_string(height) + ",\"state_root\":\"" + root +
-                     "\",\"bytes\":" + std::to_string(st.record.bytes_received) + "}";
-  self->send(st.env->events, publish_atom::value, std::string("HeadVerified"), std::move(json));
-  log::info("session", "verified",
-            {{"session", st.record.session_id}, {"peer", st.record.peer}, {"height", height}, {"state_root", root},
-             {"bytes", st.record.bytes_received}});
-  report(self, 0);
-  self->quit();
-}
-
-void issue_next(session_actor* self) {
-  auto& st = self->state;
-  if (st.done || st.requesting) return;
-  if (st.cancel_requested) {
-    if (st.writes == 0)
-      send_request(self, step::cancel, messages::error_message{"session cancelled by the consumer"});
-    return;
-  }
-  if (!st.acks_due.empty()) {
-    send_request(self, step::ack, st.acks_due.front());
-    return;
-  }
-  // Only chunk fetches overlap a write; every other step waits for it.
-  const bool fetching_chunks = st.verifier->stage() == snapshot::verifier_stage::awaiting_chunks && !st.resume_due;
-  if (st.writes >= (fetching_chunks ? st.max_writes() : 1u)) return;
-  if (st.resume_due) {
-    messages::resume_request q;
-    q.plan_id = st.record.plan_id;
-    q.chunk_index = st.start.resume_chunk_index.value_or(st.record.next_chunk_index);
-    q.update_index = st.start.resume_update_index.value_or(st.record.next_update_index);
-    q.chunk_size = st.record.chunk_size;
-    send_request(self, step::resume, std::move(q));
-    return;
-  }
-  switch (st.verifier->stage()) {
-    case snapshot::verifier_stage::awaiting_plan: {
-      const auto& cfg = st.env->config;
-      send_request(self, step::plan, messages::plan_request{st.start.chunk_size, cfg.min_chunk_size, cfg.max_chunk_size});
+  auto& w = *st.work;
+  w.sent = true;
+  const auto timeout = w.timeout.count() > 0 ? w.timeout : st.env->config.request_timeout;
+  switch (w.kind) {
+    case step::offers:
+      if (!w.legacy && speaks_v1_2(st)) {
+        send_request(self, step::offers, messages::offers_request{}, protocols_for(st, true), timeout);
+        return;
+      }
+      w.legacy = true;
+      send_request(self, step::offers,
+                   messages::plan_request{w.plan.chunk_size, w.plan.min_chunk_size, w.plan.max_chunk_size, {}},
+                   protocols_for(st, false), timeout);
+      return;
+    case step::plan: {
+      messages::plan_request q{w.plan.chunk_size, w.plan.min_chunk_size, w.plan.max_chunk_size, {}};
+      if (!w.legacy && w.plan.plan_id && speaks_v1_2(st)) {
+        q.plan_id = w.plan.plan_id;
+        send_request(self, step::plan, std::move(q), protocols_for(st, true), timeout);
+        return;
+      }
+      w.legacy = true;
+      auto protocols = st.env->config.protocols;
+      if (st.version && *st.version != protocol_version::v1_2) protocols = protocols_for(st, false);
+      send_request(self, step::plan, std::move(q), std::move(protocols), timeout);
       return;
     }
-    case snapshot::verifier_stage::awaiting_updates:
-      send_request(self, step::update, messages::update_request{st.verifier->next_update_index()});
+    case step::resume: {
+      messages::resume_request q;
+      q.plan_id = w.resume.plan_id;
+      q.chunk_index = w.resume.chunk_index.value_or(st.start.record.next_ack_chunk);
+      q.update_index = w.resume.update_index.value_or(st.start.record.next_ack_update);
+      q.chunk_size = w.resume.chunk_size;
+      send_request(self, step::resume, std::move(q), st.env->config.protocols, timeout);
       return;
-    case snapshot::verifier_stage::awaiting_chunks:
-      send_request(self, step::chunk, messages::chunk_request{st.verifier->next_chunk_index()});
+    }
+    case step::update:
+      send_request(self, step::update, messages::update_request{w.index}, st.env->config.protocols, timeout);
       return;
-    case snapshot::verifier_stage::complete:
-      finish(self);
+    case step::chunk:
+      send_request(self, step::chunk, messages::chunk_request{w.index}, st.env->config.protocols, timeout);
       return;
+    case step::ack:
+    case step::cancel: break;
   }
 }
 
-void on_plan(session_actor* self, const messages::plan_response& p, std::uint64_t latency_us) {
+/// Sends the next request when the slot is free: due acks first, then the
+/// resume or the job's work, then the goodbye of a closing session.
+void pump(self_pointer self) {
   auto& st = self->state;
-  if (!p.chunk_size) {
-    fail(self, session_errc::checksum, "plan response without a chunk_size");
+  if (st.done || st.requesting) return;
+  const bool may_send = !st.start.manual || st.stepped || st.resume_handshake || st.closing;
+  if (!may_send) return;
+  if (!st.acks_due.empty()) {
+    st.stepped = false;
+    send_request(self, step::ack, st.acks_due.front(), st.env->config.protocols, st.env->config.request_timeout);
     return;
   }
-  if (!p.plan) {
-    fail(self, session_errc::checksum, "plan response without a plan");
+  if (st.closing) {
+    if (st.tell_provider) {
+      st.tell_provider = false;
+      send_request(self, step::cancel, messages::error_message{st.close_reason, std::nullopt},
+                   st.env->config.protocols, st.env->config.request_timeout);
+      return;
+    }
+    st.done = true;
+    self->quit();
     return;
   }
-  if (auto ok = st.verifier->accept_plan(*p.plan, *p.chunk_size); !ok) {
-    fail(self, classify_verification(ok.error()), ok.error().message());
+  if (st.work && !st.work->sent) {
+    st.stepped = false;
+    send_work(self);
     return;
   }
-  auto& r = st.pending;
-  r.plan_id = st.verifier->plan_id();
-  r.chunk_size = *p.chunk_size;
-  r.total_chunks = st.verifier->chunk_count();
-  r.total_updates = st.verifier->update_count();
-  r.state = storage::session_state::syncing;
-  log::info("session", "planned",
-            {{"session", r.session_id}, {"plan_id", r.plan_id}, {"chunk_size", r.chunk_size},
-             {"chunks", r.total_chunks}, {"updates", r.total_updates}});
-  persist(self, messages::ack_message{ack_kind::plan, 0}, latency_us, p.plan);
+  if (st.owes_ready) {
+    st.owes_ready = false;
+    caf::anon_send(st.job, ready_atom::value, st.start.peer);
+  }
 }
 
-void on_update(session_actor* self, const messages::update_response& u, std::uint64_t latency_us) {
+/// Takes one ask of the job: refused with backpressure while the slot is
+/// taken, otherwise sent (or held, when stepped by hand).
+template <class T>
+caf::result<T> take(self_pointer self, work_item w) {
   auto& st = self->state;
-  const auto expected = st.verifier->next_update_index();
-  if (u.update_index != expected || !u.update) {
+  if (st.done || st.closing)
+    return to_caf_error(error{session_errc::finished, describe(st) + " is closing and takes no more work"});
+  if (st.requesting || st.work) {
+    st.owes_ready = true;
+    return to_caf_error(backpressure_error(st));
+  }
+  auto rp = self->template make_response_promise<T>();
+  w.promise = rp;
+  st.work = std::move(w);
+  pump(self);
+  return rp;
+}
+
+void on_offers(self_pointer self, const messages::snapshots_response& r, const exchange_result& x) {
+  auto& st = self->state;
+  auto& w = *st.work;
+  session_offers out;
+  out.version = x.version;
+  if (auto* o = std::get_if<messages::offers_response>(&r.body)) {
+    auto decoded = snapshot::decode_offers(o->offers ? bytes_view(*o->offers) : bytes_view{});
+    if (!decoded) return fail(self, session_errc::checksum, "malformed offers response: " + decoded.error().message());
+    out.offers = std::move(*decoded);
+  } else if (auto* p = std::get_if<messages::plan_response>(&r.body)) {
+    if (!p->plan || !p->chunk_size)
+      return fail(self, session_errc::checksum, "the provider's plan answer lacks its plan or chunk_size");
+    auto plan = snapshot::decode_plan(*p->plan);
+    if (!plan) return fail(self, session_errc::checksum, plan.error().message());
+    snapshot::offer offer;
+    offer.state_root = plan->state_root;
+    offer.height = plan->height;
+    offer.page_size = plan->page_size;
+    offer.page_count = plan->page_count();
+    offer.total_bytes = plan->total_bytes;
+    offer.update_count = plan->update_count;
+    out.offers.push_back(std::move(offer));
+    out.planned = planned_session{p->plan, *p->chunk_size, out.version, x.latency};
+  } else {
+    return fail(self, session_errc::checksum,
+                std::string("the provider answered an offers request with a ") +
+                  std::string(messages::type_name(r)) + " response");
+  }
+  auto rp = std::get<offers_promise>(w.promise);
+  st.work.reset();
+  rp.deliver(std::move(out));
+}
+
+void on_response(self_pointer self, const messages::snapshots_response& r, const exchange_result& x) {
+  auto& st = self->state;
+  const step kind = st.current;
+  auto unexpected = [&] {
     fail(self, session_errc::checksum,
-         "update " + std::to_string(expected) + ": the provider answered with update " + std::to_string(u.update_index));
-    return;
+         std::string("the provider answered a ") + step_name(kind) + " request with a " +
+           std::string(messages::type_name(r)) + " response");
+  };
+  switch (kind) {
+    case step::ack: {
+      auto* a = std::get_if<messages::ack_message>(&r.body);
+      if (a == nullptr) return unexpected();
+      if (st.acks_due.empty() || !(*a == st.acks_due.front()))
+        return fail(self, session_errc::checksum, "the provider's ack echo does not match the ack sent");
+      st.acks_due.pop_front();
+      return;
+    }
+    case step::cancel:
+      st.done = true;
+      log::info("session", "closed", {{"session", st.start.session_id}, {"peer", st.start.peer}});
+      self->quit();
+      return;
+    case step::offers: return on_offers(self, r, x);
+    case step::plan: {
+      auto* p = std::get_if<messages::plan_response>(&r.body);
+      if (p == nullptr) return unexpected();
+      if (!p->chunk_size) return fail(self, session_errc::checksum, "plan response without a chunk_size");
+      if (!p->plan) return fail(self, session_errc::checksum, "plan response without a plan");
+      auto rp = std::get<plan_promise>(st.work->promise);
+      st.work.reset();
+      rp.deliver(planned_session{p->plan, *p->chunk_size, x.version, x.latency});
+      return;
+    }
+    case step::resume: {
+      auto* q = std::get_if<messages::resume_response>(&r.body);
+      if (q == nullptr) return unexpected();
+      const auto& rec = st.start.record;
+      if (q->chunk_index != rec.next_ack_chunk || q->update_index != rec.next_ack_update)
+        return fail(self, session_errc::resume_mismatch,
+                    "the provider resumed at chunk " + std::to_string(q->chunk_index) + ", update " +
+                      std::to_string(q->update_index) + " but this node's durable cursor is at chunk " +
+                      std::to_string(rec.next_ack_chunk) + ", update " + std::to_string(rec.next_ack_update));
+      st.resume_handshake = false;
+      log::info("session", "resumed",
+                {{"session", st.start.session_id}, {"peer", st.start.peer}, {"chunk", q->chunk_index},
+                 {"update", q->update_index}});
+      auto rp = std::get<resume_promise>(st.work->promise);
+      st.work.reset();
+      rp.deliver(resumed_session{q->chunk_index, q->update_index});
+      return;
+    }
+    case step::update: {
+      auto* u = std::get_if<messages::update_response>(&r.body);
+      if (u == nullptr) return unexpected();
+      const auto wanted = st.work->index;
+      if (u->update_index != wanted || !u->update)
+        return fail(self, session_errc::checksum,
+                    "update " + std::to_string(wanted) + ": the provider answered with update " +
+                      std::to_string(u->update_index));
+      auto rp = std::get<update_promise>(st.work->promise);
+      st.work.reset();
+      rp.deliver(delivered_update{wanted, u->update, x.latency});
+      return;
+    }
+    case step::chunk: {
+      auto* c = std::get_if<messages::chunk_response>(&r.body);
+      if (c == nullptr) return unexpected();
+      const auto wanted = st.work->index;
+      if (c->chunk_index != wanted || !c->chunk)
+        return fail(self, session_errc::checksum,
+                    "chunk " + std::to_string(wanted) + ": the provider answered with chunk " +
+                      std::to_string(c->chunk_index));
+      if (!st.plan) return fail(self, session_errc::local, "chunk " + std::to_string(wanted) + " before the plan");
+      auto verified = std::make_shared<snapshot::verified_chunk>();
+      std::swap(*verified, st.scratch); // reuse the vectors' capacity
+      if (auto ok = snapshot::verify_chunk(*st.plan, wanted, st.pages_per_chunk, *c->chunk, *verified); !ok)
+        return fail(self, classify_verification(ok.error()), ok.error().message());
+      auto rp = std::get<chunk_promise>(st.work->promise);
+      st.work.reset();
+      rp.deliver(delivered_chunk{wanted, c->chunk, std::move(verified), x.latency});
+      return;
+    }
   }
-  if (auto ok = st.verifier->accept_update(expected, *u.update); !ok) {
-    fail(self, classify_verification(ok.error()), ok.error().message());
-    return;
-  }
-  st.pending.next_update_index = expected + 1;
-  st.pending.last_update_height = st.verifier->last_update_height();
-  if (st.verifier->stage() == snapshot::verifier_stage::complete) st.pending.state = storage::session_state::verified;
-  persist(self, messages::ack_message{ack_kind::light_client_update, expected}, latency_us, expected, u.update);
 }
 
-void on_chunk(session_actor* self, const messages::chunk_response& c, std::uint64_t latency_us) {
-  auto& st = self->state;
-  const auto expected = st.verifier->next_chunk_index();
-  if (c.chunk_index != expected || !c.chunk) {
-    fail(self, session_errc::checksum,
-         "chunk " + std::to_string(expected) + ": the provider answered with chunk " + std::to_string(c.chunk_index));
-    return;
-  }
-  auto verified = std::make_shared<snapshot::verified_chunk>();
-  std::swap(*verified, st.scratch); // reuse the record vector's capacity
-  if (auto ok = st.verifier->accept_chunk(expected, *c.chunk, *verified); !ok) {
-    fail(self, classify_verification(ok.error()), ok.error().message());
-    return;
-  }
-  auto& r = st.pending;
-  r.next_chunk_index = expected + 1;
-  r.bytes_received += c.chunk->size();
-  r.page_bytes_applied = st.verifier->progress().page_bytes;
-  r.records_applied = st.verifier->progress().record_count;
-  if (st.verifier->stage() == snapshot::verifier_stage::complete) r.state = storage::session_state::verified;
-  chunk_write w{c.chunk, verified};
-  persist(self, messages::ack_message{ack_kind::chunk, expected}, latency_us, std::move(w));
-}
-
-void on_reply(session_actor* self, result<exchange_result>& reply) {
+void on_reply(self_pointer self, result<exchange_result>& reply) {
   auto& st = self->state;
   if (!st.requesting || st.done) return;
   st.requesting = false;
   const step kind = st.current;
   if (!reply) {
-    fail(self, classify_network(reply.error()),
-         std::string(step_name(kind)) + " request to " + st.record.peer + " failed: " + reply.error().message());
-    return;
-  }
-  const auto encoding = reply->encoding;
-  const std::uint64_t latency_us = static_cast<std::uint64_t>(reply->latency.count());
-  auto input = messages::padded_input::from(reply->body);
-  const messages::decode_options options{messages::max_response_size(encoding)};
-  auto decoded = input ? messages::decode_response(*input, options) : messages::decode_response(reply->body, options);
-  if (!decoded) {
-    fail(self, session_errc::checksum,
-         std::string("malformed ") + step_name(kind) + " response: " + decoded.error().message());
-    return;
-  }
-  if (decoded->session_id != st.record.session_id) {
-    fail(self, session_errc::checksum,
-         "response for session " + std::to_string(decoded->session_id) + " to a request of session " +
-           std::to_string(st.record.session_id));
-    return;
-  }
-  if (auto* refusal = std::get_if<messages::error_message>(&decoded->body)) {
-    fail(self, classify_refusal(kind, refusal->message),
-         std::string("provider refused ") + step_name(kind) + ": " + refusal->message);
-    return;
-  }
-  auto unexpected = [&] {
-    fail(self, session_errc::checksum,
-         std::string("the provider answered a ") + step_name(kind) + " request with a " +
-           std::string(messages::type_name(*decoded)) + " response");
-  };
-  switch (kind) {
-    case step::plan:
-      if (auto* p = std::get_if<messages::plan_response>(&decoded->body)) return on_plan(self, *p, latency_us);
-      return unexpected();
-    case step::update:
-      if (auto* u = std::get_if<messages::update_response>(&decoded->body)) return on_update(self, *u, latency_us);
-      return unexpected();
-    case step::chunk:
-      if (auto* c = std::get_if<messages::chunk_response>(&decoded->body)) return on_chunk(self, *c, latency_us);
-      return unexpected();
-    case step::ack: {
-      auto* a = std::get_if<messages::ack_message>(&decoded->body);
-      if (a == nullptr) return unexpected();
-      if (st.acks_due.empty() || !(*a == st.acks_due.front())) {
-        fail(self, session_errc::checksum, "the provider's ack echo does not match the ack sent");
-        return;
-      }
-      st.acks_due.pop_front();
-      report(self, latency_us);
-      break;
-    }
-    case step::resume: {
-      auto* r = std::get_if<messages::resume_response>(&decoded->body);
-      if (r == nullptr) return unexpected();
-      if (r->chunk_index != st.record.next_chunk_index || r->update_index != st.record.next_update_index) {
-        fail(self, session_errc::resume_mismatch,
-             "the provider resumed at chunk " + std::to_string(r->chunk_index) + ", update " +
-               std::to_string(r->update_index) + " but this node's durable cursor is at chunk " +
-               std::to_string(st.record.next_chunk_index) + ", update " + std::to_string(st.record.next_update_index));
-        return;
-      }
-      st.resume_due = false;
-      log::info("session", "resumed",
-                {{"session", st.record.session_id}, {"chunk", r->chunk_index}, {"update", r->update_index}});
-      if (st.start_promise) {
-        st.start_promise->deliver(make_status(st));
-        st.start_promise.reset();
-      }
-      report(self, latency_us);
-      break;
-    }
-    case step::cancel:
-      st.done = true;
-      log::info("session", "cancelled", {{"session", st.record.session_id}, {"peer", st.record.peer}});
-      self->quit(to_caf_error(error{session_errc::cancelled, "cancelled by the operator"}));
+    // An old provider does not speak 1.2.0: ask it the old way.
+    if (reply.error().is(libp2p::libp2p_errc::protocol_not_supported) && st.work && st.work->sent &&
+        !st.work->legacy && (kind == step::offers || kind == step::plan)) {
+      st.version = protocol_version::v1_1;
+      st.work->legacy = true;
+      st.work->sent = false;
+      send_work(self);
       return;
+    }
+    return fail(self, classify_network(reply.error()),
+                std::string(step_name(kind)) + " request to " + st.start.peer + " failed: " + reply.error().message());
   }
-  // A resume handshake (re-ack, then resume) completes on its own even when
-  // the session is stepped by hand.
-  if (st.env->config.auto_advance || st.cancel_requested || st.resume_due) issue_next(self);
+  const auto version = reply->version;
+  if (!st.version || *st.version < version) st.version = version;
+  auto input = messages::padded_input::from(reply->body);
+  const messages::decode_options options{messages::max_response_size(version), version};
+  auto decoded = input ? messages::decode_response(*input, options) : messages::decode_response(reply->body, options);
+  if (!decoded)
+    return fail(self, session_errc::checksum,
+                std::string("malformed ") + step_name(kind) + " response: " + decoded.error().message());
+  if (decoded->session_id != st.start.session_id)
+    return fail(self, session_errc::checksum,
+                "response for session " + std::to_string(decoded->session_id) + " to a request of session " +
+                  std::to_string(st.start.session_id));
+  if (auto* refusal = std::get_if<messages::error_message>(&decoded->body)) {
+    if (kind == step::cancel) { // a provider that forgot us already: closed either way
+      st.done = true;
+      self->quit();
+      return;
+    }
+    const auto code = classify_refusal(kind, messages::classify_refusal(*refusal));
+    const std::string text = std::string("provider refused ") + step_name(kind) + ": " + refusal->message;
+    if (code == session_errc::not_available && st.work) {
+      deliver_error(*st.work, error{code, text});
+      st.work.reset();
+    } else {
+      return fail(self, code, text);
+    }
+  } else {
+    on_response(self, *decoded, *reply);
+  }
+  if (!st.done) pump(self);
 }
 
-/// Prepares the session: a fresh verifier, or one restored from durable state.
-result<void> prepare(session_actor* self) {
-  auto& st = self->state;
-  auto peer = libp2p::peer_id::parse(st.start.peer);
-  if (!peer) return error{session_errc::local, "invalid peer id: " + peer.error().message()};
-  st.peer = *peer;
-  const auto& stored = st.start.stored;
-  if (!stored || stored->plan.empty()) {
-    auto v = snapshot::light_client_verifier::create(st.env->trust);
-    if (!v) return error{session_errc::authentication, v.error().message()};
-    st.verifier.emplace(std::move(*v));
-    st.record.session_id = st.start.session_id;
-    st.record.peer = st.start.peer;
-    st.record.created_unix_ms = stored ? stored->record.created_unix_ms : unix_ms();
-    st.record.state = storage::session_state::planning;
-    return {};
-  }
-  st.record = stored->record;
-  st.record.error.clear();
-  st.record.error_code.clear();
-  st.record.state = storage::session_state::syncing;
-  const auto& r = stored->record;
-  if (st.start.resume_chunk_index && *st.start.resume_chunk_index > r.total_chunks)
-    return error{session_errc::resume_mismatch, "resume chunk index " + std::to_string(*st.start.resume_chunk_index) +
-                                                  " exceeds total " + std::to_string(r.total_chunks)};
-  if (st.start.resume_update_index && *st.start.resume_update_index > r.total_updates)
-    return error{session_errc::resume_mismatch, "resume update index " +
-                                                  std::to_string(*st.start.resume_update_index) + " exceeds total " +
-                                                  std::to_string(r.total_updates)};
-  snapshot::verifier_progress progress{r.next_chunk_index, r.page_bytes_applied, r.records_applied};
-  auto v = snapshot::light_client_verifier::restore(st.env->trust, stored->plan, r.chunk_size, stored->updates, progress);
-  if (!v)
-    return error{classify_verification(v.error()), "the stored session no longer verifies: " + v.error().message()};
-  st.verifier.emplace(std::move(*v));
-  if (st.verifier->stage() == snapshot::verifier_stage::complete) {
-    st.record.state = storage::session_state::verified;
-    return {};
-  }
-  // Re-acknowledge, oldest first, every durable artefact whose ack may not
-  // have reached the provider, then resume from the durable cursor. Because a
-  // chunk fetch overlaps the previous write, that can be the last update
-  // (written while chunk 0 was fetched) and the last two chunks. A provider
-  // takes a repeated ack as a no-op, so acking what it already has is safe.
-  if (r.next_update_index > 0)
-    st.acks_due.push_back(messages::ack_message{ack_kind::light_client_update, r.next_update_index - 1});
-  if (r.next_chunk_index > 1) st.acks_due.push_back(messages::ack_message{ack_kind::chunk, r.next_chunk_index - 2});
-  if (r.next_chunk_index > 0) st.acks_due.push_back(messages::ack_message{ack_kind::chunk, r.next_chunk_index - 1});
+/// The durable artefacts whose acks the provider may have missed, oldest
+/// first. A chunk fetch overlaps the previous chunk's write, so that can be
+/// the last update and the last two chunks. A repeated ack is a no-op for
+/// the provider, so acking what it already has is safe.
+void queue_reacks(session_data& st) {
+  const auto& r = st.start.record;
+  if (r.next_ack_update > 0)
+    st.acks_due.push_back(messages::ack_message{ack_kind::light_client_update, r.next_ack_update - 1});
+  if (r.next_ack_chunk > 1) st.acks_due.push_back(messages::ack_message{ack_kind::chunk, r.next_ack_chunk - 2});
+  if (r.next_ack_chunk > 0) st.acks_due.push_back(messages::ack_message{ack_kind::chunk, r.next_ack_chunk - 1});
   if (st.acks_due.empty()) st.acks_due.push_back(messages::ack_message{ack_kind::plan, 0});
-  st.resume_due = true;
-  return {};
 }
 
-caf::behavior session(session_actor* self, std::shared_ptr<const session_env> env, session_start start,
-                      caf::actor supervisor) {
+session_actor::behavior_type session(self_pointer self, std::shared_ptr<const session_env> env, session_start start,
+                                     caf::actor job) {
   auto& st = self->state;
   tolerate_stray_messages(self, "session");
   st.env = std::move(env);
   st.start = std::move(start);
-  st.supervisor = std::move(supervisor);
+  st.job = std::move(job);
+  st.version = st.start.version;
+  if (auto peer = libp2p::peer_id::parse(st.start.peer)) st.peer = *peer;
   return {
-    [self](start_atom) -> caf::result<session_status> {
+    [self](offers_atom, plan_wanted& p) -> caf::result<session_offers> {
+      if (!self->state.peer) return to_caf_error(error{session_errc::local, "invalid peer id " + self->state.start.peer});
+      work_item w;
+      w.kind = step::offers;
+      w.plan = std::move(p);
+      return take<session_offers>(self, std::move(w));
+    },
+    [self](plan_atom, plan_wanted& p) -> caf::result<planned_session> {
+      if (!self->state.peer) return to_caf_error(error{session_errc::local, "invalid peer id " + self->state.start.peer});
+      work_item w;
+      w.kind = step::plan;
+      w.plan = std::move(p);
+      return take<planned_session>(self, std::move(w));
+    },
+    [self](resume_atom, resume_wanted& r) -> caf::result<resumed_session> {
       auto& st = self->state;
-      if (auto ready = prepare(self); !ready) {
-        auto reason = ready.error();
-        st.done = true;
-        self->quit(to_caf_error(reason));
-        return to_caf_error(std::move(reason));
+      if (!st.peer) return to_caf_error(error{session_errc::local, "invalid peer id " + st.start.peer});
+      if (st.requesting || st.work) {
+        st.owes_ready = true;
+        return to_caf_error(backpressure_error(st));
       }
-      if (st.record.state == storage::session_state::verified) {
-        self->quit();
-        return make_status(st);
-      }
-      const bool resuming = st.resume_due;
-      log::info("session", resuming ? "resuming" : "starting",
-                {{"session", st.record.session_id}, {"peer", st.record.peer}, {"retries", st.start.retries}});
-      // The session is durable (and an earlier error cleared) before anyone
-      // hears of it: a crash right after `start` answered loses nothing.
-      auto rp = self->make_response_promise();
-      if (resuming) st.start_promise = rp;
-      st.pending = st.record;
-      ++st.writes;
-      self->request(st.env->writer, std::chrono::minutes(1), persist_atom::value, st.record)
-        .then(
-          [self, rp, resuming](result<void>& written) mutable {
-            auto& st = self->state;
-            --st.writes;
-            if (!written) {
-              fail(self, session_errc::local, "could not store the session: " + written.error().message());
-              return;
-            }
-            report(self, 0);
-            if (!resuming) rp.deliver(make_status(st));
-            if (st.env->config.auto_advance || resuming) issue_next(self);
-          },
-          [self](caf::error& e) {
-            --self->state.writes;
-            fail(self, session_errc::local, "persistence writer failed: " + from_caf_error(e).message());
-          });
-      return rp;
+      queue_reacks(st);
+      st.resume_handshake = true;
+      work_item w;
+      w.kind = step::resume;
+      w.resume = std::move(r);
+      return take<resumed_session>(self, std::move(w));
+    },
+    [self](update_atom, std::uint64_t index) -> caf::result<delivered_update> {
+      work_item w;
+      w.kind = step::update;
+      w.index = index;
+      return take<delivered_update>(self, std::move(w));
+    },
+    [self](chunk_atom, chunk_wanted& c) -> caf::result<delivered_chunk> {
+      if (!self->state.plan)
+        return to_caf_error(error{session_errc::local, "chunk " + std::to_string(c.index) + " asked before the plan"});
+      work_item w;
+      w.kind = step::chunk;
+      w.index = c.index;
+      w.timeout = c.timeout;
+      return take<delivered_chunk>(self, std::move(w));
+    },
+    [self](use_plan_atom, std::shared_ptr<const snapshot::plan>& plan, std::uint64_t pages_per_chunk) {
+      self->state.plan = std::move(plan);
+      self->state.pages_per_chunk = pages_per_chunk;
+    },
+    [self](ack_atom, messages::ack_message& ack) {
+      self->state.acks_due.push_back(ack);
+      pump(self);
     },
     [self](fetch_atom) -> caf::result<void> {
       auto& st = self->state;
-      if (st.done) return to_caf_error(error{session_errc::finished, "session " + std::to_string(st.record.session_id) + " has nothing left to fetch"});
-      if (st.busy())
+      if (st.done)
+        return to_caf_error(error{session_errc::finished, describe(st) + " has nothing left to fetch"});
+      if (st.requesting) return to_caf_error(backpressure_error(st));
+      if (!st.start.manual) return caf::unit; // it steps itself
+      const bool something = !st.acks_due.empty() || (st.work && !st.work->sent) || st.closing;
+      if (!something)
         return to_caf_error(error{session_errc::backpressure,
-                                  "backpressure: session " + std::to_string(st.record.session_id) + " has a " +
-                                    (st.requesting ? std::string(step_name(st.current)) + " request in flight"
-                                                   : std::string("write in progress"))});
-      issue_next(self);
+                                  "backpressure: " + describe(st) + " is waiting for work from its job"});
+      st.stepped = true;
+      pump(self);
       return caf::unit;
     },
-    [self](status_atom) { return make_status(self->state); },
-    [self](cancel_atom) {
+    [self](close_atom, std::string& reason, bool tell_provider) {
       auto& st = self->state;
-      st.cancel_requested = true;
-      if (!st.busy()) issue_next(self);
+      if (st.done || st.closing) return;
+      st.closing = true;
+      st.close_reason = std::move(reason);
+      st.tell_provider = tell_provider;
+      if (st.work && !st.work->sent) {
+        deliver_error(*st.work, error{session_errc::finished, describe(st) + " is closing"});
+        st.work.reset();
+      }
+      pump(self);
     },
     [self](net_reply_atom, result<exchange_result>& reply) { on_reply(self, reply); },
   };
@@ -615,9 +605,9 @@ caf::behavior session(session_actor* self, std::shared_ptr<const session_env> en
 
 } // namespace
 
-caf::actor spawn_session(caf::actor_system& system, std::shared_ptr<const session_env> env, session_start start,
-                         caf::actor supervisor) {
-  return system.spawn(session, std::move(env), std::move(start), std::move(supervisor));
+session_actor spawn_session(caf::actor_system& system, std::shared_ptr<const session_env> env, session_start start,
+                            caf::actor job) {
+  return system.spawn(session, std::move(env), std::move(start), std::move(job));
 }
 
 } // namespace snapstream::actors

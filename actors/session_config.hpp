@@ -2,6 +2,7 @@
 /// Configuration of the consumer side: sessions and their supervisor.
 
 #include "actors/restart_policy.hpp"
+#include "actors/sync_schedule.hpp"
 #include "net/libp2p/host.hpp"
 
 #include <chrono>
@@ -26,9 +27,21 @@ struct session_config {
 
 struct consumer_config {
   session_config session;
+  /// Retries of a provider within a job (and of a job at boot).
   restart_config restart;
   /// Resume incomplete sessions automatically when the node starts.
   bool auto_resume = true;
+  /// How long a job without a plan keeps asking peers for offers before it
+  /// fails with what it was offered.
+  std::chrono::milliseconds discovery_timeout{30'000};
+  /// Complete snapshots this node keeps servable (built and synced ones
+  /// together); a finished sync prunes older ones.
+  std::size_t retain_snapshots = 2;
+  /// Adaptive chunk request timeouts and late-chunk re-requests.
+  schedule_config schedule;
+  /// Verified chunks waiting for their write, per job, at most (each session
+  /// also has at most two).
+  std::size_t max_pending_writes = 8;
 };
 
 } // namespace snapstream::actors

@@ -5,7 +5,7 @@
 #include "actors/atoms.hpp"
 #include "actors/node.hpp"
 #include "actors/provider_actor.hpp"
-#include "actors/session_supervisor.hpp"
+#include "actors/sync_supervisor.hpp"
 #include "storage/served_store.hpp"
 #include "storage/state_loader.hpp"
 #include "tests/storage/temp_dir.hpp"
@@ -23,10 +23,10 @@
 #include <functional>
 #include <thread>
 
-namespace snapstream::actors {
+namespace snapstream::storage {
 // For Boost.Test's messages.
 inline std::ostream& operator<<(std::ostream& os, session_state s) { return os << to_string(s); }
-} // namespace snapstream::actors
+} // namespace snapstream::storage
 
 namespace snapstream::actors::test {
 

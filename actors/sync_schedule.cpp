@@ -1,0 +1,254 @@
+#include "actors/sync_schedule.hpp"
+
+#include <algorithm>
+
+namespace snapstream::actors {
+
+sync_schedule::sync_schedule(std::uint64_t chunk_count, const std::vector<std::uint64_t>& applied,
+                             schedule_config config)
+  : config_(config), state_(chunk_count, chunk_state::free) {
+  for (const auto c : applied) {
+    if (c < state_.size() && state_[c] != chunk_state::written) {
+      state_[c] = chunk_state::written;
+      ++written_;
+    }
+  }
+}
+
+void sync_schedule::add_peer(const std::string& peer) { peers_.try_emplace(peer); }
+
+void sync_schedule::set_have(const std::string& peer, std::vector<bool> have) {
+  auto& p = peers_[peer];
+  if (!have.empty() && have.size() != state_.size()) have.clear();
+  p.have = std::move(have);
+}
+
+void sync_schedule::lacks(const std::string& peer, std::uint64_t chunk) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || chunk >= state_.size()) return;
+  auto& p = it->second;
+  if (p.have.empty()) p.have.assign(state_.size(), true);
+  p.have[chunk] = false;
+}
+
+bool sync_schedule::partial(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && !it->second.have.empty();
+}
+
+bool sync_schedule::holds(const peer_entry& p, std::uint64_t chunk) const {
+  return p.have.empty() || (chunk < p.have.size() && p.have[chunk]);
+}
+
+bool sync_schedule::in_some_lane(std::uint64_t chunk, const std::string& except) const {
+  for (const auto& [name, p] : peers_)
+    if (name != except && chunk >= p.lane_next && chunk < p.lane_end) return true;
+  return false;
+}
+
+std::optional<std::uint64_t> sync_schedule::from_lane(const std::string&, peer_entry& p) {
+  while (p.lane_next < p.lane_end) {
+    const std::uint64_t c = p.lane_next++;
+    if (state_[c] == chunk_state::free && holds(p, c)) return c;
+  }
+  return std::nullopt;
+}
+
+bool sync_schedule::take_free_run(const std::string& peer, peer_entry& p) {
+  std::uint64_t best_start = 0, best_len = 0;
+  std::uint64_t run_start = 0, run_len = 0;
+  for (std::uint64_t c = 0; c < state_.size(); ++c) {
+    const bool usable = state_[c] == chunk_state::free && holds(p, c) && !in_some_lane(c, peer);
+    if (usable) {
+      if (run_len == 0) run_start = c;
+      ++run_len;
+      if (run_len > best_len) {
+        best_len = run_len;
+        best_start = run_start;
+      }
+    } else {
+      run_len = 0;
+    }
+  }
+  if (best_len == 0) return false;
+  // A run that starts right where another provider's lane ends is that
+  // provider's natural continuation: leave it the lower half.
+  std::uint64_t start = best_start;
+  for (const auto& [name, q] : peers_) {
+    if (name != peer && q.lane_end == best_start && q.lane_next < q.lane_end && best_len >= 2) {
+      start = best_start + best_len / 2;
+      break;
+    }
+  }
+  p.lane_next = start;
+  p.lane_end = best_start + best_len;
+  return true;
+}
+
+bool sync_schedule::split_a_lane(const std::string& peer, peer_entry& p) {
+  // The victim keeps the lower half; a lane of one chunk is taken whole (its
+  // owner is busy with the chunk before it).
+  peer_entry* victim = nullptr;
+  std::uint64_t largest = 0;
+  for (auto& [name, q] : peers_) {
+    if (name == peer || q.lane_next >= q.lane_end) continue;
+    const std::uint64_t left = q.lane_end - q.lane_next;
+    if (left > largest) {
+      largest = left;
+      victim = &q;
+    }
+  }
+  if (victim == nullptr) return false;
+  const std::uint64_t mid = victim->lane_next + largest / 2;
+  p.lane_next = mid;
+  p.lane_end = victim->lane_end;
+  victim->lane_end = mid;
+  return true;
+}
+
+std::optional<std::uint64_t> sync_schedule::late_chunk(const std::string& peer, const peer_entry& p,
+                                                       clock::time_point now) const {
+  double mean_latency = 0;
+  std::size_t measured = 0;
+  for (const auto& [name, q] : peers_) {
+    if (q.rates.samples > 0) {
+      mean_latency += q.rates.latency_ms;
+      ++measured;
+    }
+  }
+  if (measured > 0) mean_latency /= static_cast<double>(measured);
+  std::optional<std::uint64_t> best;
+  clock::time_point oldest = clock::time_point::max();
+  for (const auto& [chunk, f] : flights_) {
+    if (f.peer == peer || state_[chunk] != chunk_state::in_flight || flights_.count(chunk) > 1 || !holds(p, chunk))
+      continue;
+    const auto owner = peers_.find(f.peer);
+    double expected_ms = mean_latency;
+    if (owner != peers_.end() && owner->second.rates.samples > 0) expected_ms = owner->second.rates.latency_ms;
+    if (expected_ms <= 0) expected_ms = static_cast<double>(config_.max_timeout.count()) / config_.timeout_factor;
+    const double elapsed_ms = std::chrono::duration<double, std::milli>(now - f.since).count();
+    if (elapsed_ms < config_.late_factor * expected_ms) continue;
+    if (f.since < oldest) {
+      oldest = f.since;
+      best = chunk;
+    }
+  }
+  return best;
+}
+
+void sync_schedule::start(std::uint64_t chunk, const std::string& peer, clock::time_point now) {
+  if (state_[chunk] == chunk_state::free) state_[chunk] = chunk_state::in_flight;
+  flights_.emplace(chunk, flight{peer, now});
+}
+
+std::optional<std::uint64_t> sync_schedule::next(const std::string& peer, clock::time_point now) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return std::nullopt;
+  auto& p = it->second;
+  auto c = from_lane(peer, p);
+  if (!c && take_free_run(peer, p)) c = from_lane(peer, p);
+  if (!c && split_a_lane(peer, p)) c = from_lane(peer, p);
+  if (!c) c = late_chunk(peer, p, now);
+  if (c) start(*c, peer, now);
+  return c;
+}
+
+bool sync_schedule::delivered(const std::string& peer, std::uint64_t chunk, std::uint64_t bytes,
+                              std::chrono::microseconds latency) {
+  if (chunk >= state_.size()) return false;
+  if (auto it = peers_.find(peer); it != peers_.end() && latency.count() > 0) {
+    auto& r = it->second.rates;
+    const double ms = static_cast<double>(latency.count()) / 1000.0;
+    const double rate = static_cast<double>(bytes) / (ms / 1000.0);
+    const double w = r.samples == 0 ? 1.0 : config_.smoothing;
+    r.latency_ms = (1 - w) * r.latency_ms + w * ms;
+    r.bytes_per_second = (1 - w) * r.bytes_per_second + w * rate;
+    ++r.samples;
+  }
+  for (auto [f, last] = flights_.equal_range(chunk); f != last;) {
+    if (f->second.peer == peer) f = flights_.erase(f);
+    else ++f;
+  }
+  if (state_[chunk] == chunk_state::writing || state_[chunk] == chunk_state::written) return false;
+  state_[chunk] = chunk_state::writing;
+  return true;
+}
+
+void sync_schedule::written(std::uint64_t chunk) {
+  if (chunk >= state_.size() || state_[chunk] == chunk_state::written) return;
+  state_[chunk] = chunk_state::written;
+  ++written_;
+  flights_.erase(chunk);
+}
+
+void sync_schedule::write_failed(std::uint64_t chunk) {
+  if (chunk < state_.size() && state_[chunk] == chunk_state::writing) state_[chunk] = chunk_state::free;
+}
+
+void sync_schedule::release_chunk(const std::string& peer, std::uint64_t chunk) {
+  for (auto [f, last] = flights_.equal_range(chunk); f != last;) {
+    if (f->second.peer == peer) f = flights_.erase(f);
+    else ++f;
+  }
+  if (chunk < state_.size() && state_[chunk] == chunk_state::in_flight && flights_.count(chunk) == 0)
+    state_[chunk] = chunk_state::free;
+}
+
+void sync_schedule::release(const std::string& peer) {
+  for (auto f = flights_.begin(); f != flights_.end();) {
+    if (f->second.peer != peer) {
+      ++f;
+      continue;
+    }
+    const auto chunk = f->first;
+    f = flights_.erase(f);
+    if (state_[chunk] == chunk_state::in_flight && flights_.count(chunk) == 0) state_[chunk] = chunk_state::free;
+  }
+  if (auto it = peers_.find(peer); it != peers_.end()) it->second.lane_next = it->second.lane_end = 0;
+}
+
+void sync_schedule::demote(const std::string& peer) {
+  if (auto it = peers_.find(peer); it != peers_.end()) it->second.rates = {};
+}
+
+void sync_schedule::remove(const std::string& peer) {
+  release(peer);
+  peers_.erase(peer);
+}
+
+std::chrono::milliseconds sync_schedule::timeout(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || it->second.rates.samples == 0) return config_.max_timeout;
+  const double ms = config_.timeout_factor * it->second.rates.latency_ms;
+  const auto t = std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+  return std::clamp(t, config_.min_timeout, config_.max_timeout);
+}
+
+peer_rates sync_schedule::rates(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? peer_rates{} : it->second.rates;
+}
+
+std::vector<std::uint64_t> sync_schedule::in_flight(const std::string& peer) const {
+  std::vector<std::uint64_t> out;
+  for (const auto& [chunk, f] : flights_)
+    if (f.peer == peer) out.push_back(chunk);
+  return out;
+}
+
+bool sync_schedule::unreachable_chunks() const {
+  for (std::uint64_t c = 0; c < state_.size(); ++c) {
+    if (state_[c] != chunk_state::free) continue;
+    bool someone = false;
+    for (const auto& [name, p] : peers_) {
+      if (holds(p, c)) {
+        someone = true;
+        break;
+      }
+    }
+    if (!someone) return true;
+  }
+  return false;
+}
+
+} // namespace snapstream::actors

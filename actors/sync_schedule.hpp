@@ -1,0 +1,137 @@
+#pragma once
+/// The schedule of one sync job: which provider fetches which chunk next.
+///
+/// Pure logic owned by a job actor (not thread-safe). Every provider works
+/// through a *lane*, a contiguous range of chunks it fetches in order; the
+/// first provider's lane is the whole snapshot, and a provider that runs out
+/// of work takes the largest free run of chunks or, when none is left,
+/// splits the largest remaining lane of another provider in two and takes
+/// the upper half. So one provider fetches in index order (what rpp's
+/// in-order acks want), several providers each stream their own part, and a
+/// fast provider keeps taking work from slow ones: fast peers get more.
+///
+/// When nothing is left to take, an idle provider duplicates the oldest
+/// chunk still in flight elsewhere once it is late (in flight for longer
+/// than `late_factor` times its provider's usual latency): a sync never
+/// waits long on its last chunks. Whichever copy arrives first is written;
+/// the other is dropped (`delivered` says so).
+///
+/// Per provider the schedule measures chunk latency and throughput as moving
+/// averages (a new sample weighs `smoothing`, as go-ethereum's msgrate does)
+/// and derives the request timeout from them: `timeout_factor` times the
+/// smoothed latency, clamped to [min_timeout, max_timeout]; a provider with
+/// no sample yet gets max_timeout.
+///
+/// A provider that holds only some chunks (a peer still syncing the same
+/// snapshot) is given `have`; it is then only asked for chunks it holds.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace snapstream::actors {
+
+struct schedule_config {
+  std::chrono::milliseconds min_timeout{2'000};
+  std::chrono::milliseconds max_timeout{60'000};
+  double timeout_factor = 4.0;
+  double smoothing = 0.1;
+  /// A chunk in flight for longer than late_factor x its provider's smoothed
+  /// latency may be asked of another, idle provider.
+  double late_factor = 2.0;
+};
+
+/// What the schedule measured of one provider.
+struct peer_rates {
+  double bytes_per_second = 0; ///< smoothed chunk payload throughput of its requests
+  double latency_ms = 0;       ///< smoothed round trip of a chunk request
+  std::uint64_t samples = 0;
+};
+
+class sync_schedule {
+public:
+  using clock = std::chrono::steady_clock;
+
+  /// A schedule of `chunk_count` chunks, of which `applied` (indices) are
+  /// already durable.
+  sync_schedule(std::uint64_t chunk_count, const std::vector<std::uint64_t>& applied, schedule_config config = {});
+
+  /// Adds a provider that holds every chunk (again: keeps its rates).
+  void add_peer(const std::string& peer);
+  /// Limits what `peer` is asked for to the chunks set in `have`
+  /// (`have.size() == chunk_count`); an empty vector means every chunk.
+  void set_have(const std::string& peer, std::vector<bool> have);
+  /// `peer` answered "not yet" for `chunk`: do not ask it again for it.
+  void lacks(const std::string& peer, std::uint64_t chunk);
+  /// True when `peer` may still hold a chunk that is not written (partial
+  /// providers whose `have` may grow: ask them again later).
+  [[nodiscard]] bool partial(const std::string& peer) const;
+
+  /// The next chunk for `peer` to fetch, now in flight at it; nullopt when
+  /// nothing can be given to it now.
+  [[nodiscard]] std::optional<std::uint64_t> next(const std::string& peer, clock::time_point now);
+
+  /// `peer` delivered `chunk` (verified) after `latency`: updates its rates.
+  /// Returns true when the chunk should be written, false when another copy
+  /// is already written or being written (drop this one).
+  [[nodiscard]] bool delivered(const std::string& peer, std::uint64_t chunk, std::uint64_t bytes,
+                               std::chrono::microseconds latency);
+  /// The chunk's write is durable.
+  void written(std::uint64_t chunk);
+  /// The chunk's write failed: it may be fetched again.
+  void write_failed(std::uint64_t chunk);
+
+  /// `peer` will not deliver `chunk` (it refused it): it goes back to the pool.
+  void release_chunk(const std::string& peer, std::uint64_t chunk);
+  /// `peer` stopped (failed, banned, restarted): whatever it had in flight
+  /// and its lane go back to the pool.
+  void release(const std::string& peer);
+  /// `peer` timed out: its measurements start over (max_timeout next time).
+  void demote(const std::string& peer);
+  /// `peer` is never asked again.
+  void remove(const std::string& peer);
+
+  [[nodiscard]] std::chrono::milliseconds timeout(const std::string& peer) const;
+  [[nodiscard]] peer_rates rates(const std::string& peer) const;
+  /// Chunks `peer` has in flight (usually one).
+  [[nodiscard]] std::vector<std::uint64_t> in_flight(const std::string& peer) const;
+  [[nodiscard]] std::uint64_t chunk_count() const noexcept { return state_.size(); }
+  [[nodiscard]] std::uint64_t written_count() const noexcept { return written_; }
+  [[nodiscard]] bool all_written() const noexcept { return written_ == state_.size(); }
+  /// Chunks that no provider can be asked for: not written and outside every
+  /// known provider's `have` (all providers partial and lacking them).
+  [[nodiscard]] bool unreachable_chunks() const;
+
+private:
+  enum class chunk_state : std::uint8_t { free, in_flight, writing, written };
+  struct flight {
+    std::string peer;
+    clock::time_point since;
+  };
+  struct peer_entry {
+    std::uint64_t lane_next = 0;
+    std::uint64_t lane_end = 0; ///< empty lane when lane_next >= lane_end
+    std::vector<bool> have;     ///< empty: every chunk
+    peer_rates rates;
+  };
+
+  [[nodiscard]] bool holds(const peer_entry& p, std::uint64_t chunk) const;
+  [[nodiscard]] bool in_some_lane(std::uint64_t chunk, const std::string& except) const;
+  [[nodiscard]] std::optional<std::uint64_t> from_lane(const std::string& peer, peer_entry& p);
+  [[nodiscard]] bool take_free_run(const std::string& peer, peer_entry& p);
+  [[nodiscard]] bool split_a_lane(const std::string& peer, peer_entry& p);
+  [[nodiscard]] std::optional<std::uint64_t> late_chunk(const std::string& peer, const peer_entry& p,
+                                                        clock::time_point now) const;
+  void start(std::uint64_t chunk, const std::string& peer, clock::time_point now);
+
+  schedule_config config_;
+  std::vector<chunk_state> state_;
+  std::multimap<std::uint64_t, flight> flights_; ///< chunk -> who fetches it (two while duplicated)
+  std::map<std::string, peer_entry> peers_;
+  std::uint64_t written_ = 0;
+};
+
+} // namespace snapstream::actors

@@ -1,0 +1,259 @@
+#pragma once
+// Many providers of one snapshot, liars and stalls, for the swarm tests.
+
+#include "tests/actors/node_harness.hpp"
+
+#include "protocol/messages/decoder.hpp"
+#include "protocol/messages/encoder.hpp"
+#include "storage/session_store.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <mutex>
+
+namespace snapstream::actors::test {
+
+/// Copies the data directory of a stopped node into `to` (checkpoints included).
+inline void copy_data(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::filesystem::copy(from, to,
+                        std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+}
+
+/// A provider node that serves a copy of another node's snapshot: same plan,
+/// same chain (signed by the other node's key), its own identity.
+inline void start_as_copy(provider_node& p, const std::filesystem::path& source, provider_config cfg = {},
+                          std::uint32_t page_size = 16384) {
+  copy_data(source, p.dir.path());
+  p.start(0, false, cfg, page_size);
+}
+
+/// What a relay does with one request.
+enum class relay_verdict { forward, reset };
+
+/// A libp2p peer with its own identity that relays `/rpp/snapshots` requests
+/// to an upstream provider. `before` may reset the stream instead of
+/// forwarding; `after` may change the upstream's response (a liar).
+class relay {
+public:
+  using before_fn = std::function<relay_verdict(const messages::snapshots_request&)>;
+  using after_fn = std::function<bool(const messages::snapshots_request&, messages::snapshots_response&)>;
+
+  relay(libp2p::multiaddr upstream, before_fn before, after_fn after)
+    : upstream_(std::move(upstream)), before_(std::move(before)), after_(std::move(after)),
+      guard_(asio::make_work_guard(io_)), host_(io_.get_executor(), id_) {
+    thread_ = std::thread([this] { io_.run(); });
+    asio::co_spawn(io_, start(this), asio::use_future).get();
+  }
+
+  ~relay() {
+    asio::co_spawn(io_, host_.stop(), asio::use_future).get();
+    guard_.reset();
+    thread_.join();
+  }
+
+  relay(const relay&) = delete;
+  relay& operator=(const relay&) = delete;
+
+  [[nodiscard]] const libp2p::identity& id() const noexcept { return id_; }
+  [[nodiscard]] const libp2p::multiaddr& address() const noexcept { return address_; }
+  [[nodiscard]] std::string peer() const { return id_.id().to_string(); }
+
+private:
+  static asio::awaitable<void> start(relay* r) {
+    r->address_ = *r->host_.listen(loopback());
+    r->host_.set_request_handler(net::snapshot_protocols(), [r](libp2p::peer_id, std::string protocol,
+                                                                byte_buffer request) {
+      return serve(r, std::move(protocol), std::move(request));
+    });
+    co_return;
+  }
+
+  static asio::awaitable<result<shared_bytes>> serve(relay* r, std::string protocol, byte_buffer request) {
+    const auto version = *messages::version_of(protocol);
+    const auto encoding = messages::encoding_of(version);
+    auto decoded_request = messages::decode_request(request, {messages::max_request_size, version});
+    if (decoded_request && r->before_ && r->before_(*decoded_request) == relay_verdict::reset)
+      co_return error{net::host_errc::handler_failed, "relay resets this stream"};
+    net::protocol_spec spec = version == messages::protocol_version::v1_0   ? net::snapshots_v1_0()
+                              : version == messages::protocol_version::v1_1 ? net::snapshots_v1_1()
+                                                                            : net::snapshots_v1_2();
+    std::vector<net::protocol_spec> specs{spec};
+    auto reply = co_await r->host_.request(r->upstream_, std::move(specs), std::move(request), 20s);
+    if (!reply) co_return reply.error();
+    if (decoded_request && r->after_) {
+      auto decoded = messages::decode_response(reply->body, {messages::max_response_size(version), version});
+      if (decoded && r->after_(*decoded_request, *decoded)) {
+        auto out = std::make_shared<byte_buffer>();
+        messages::encode(*decoded, encoding, *out);
+        co_return out;
+      }
+    }
+    co_return std::make_shared<const byte_buffer>(reply->body.begin(), reply->body.end());
+  }
+
+  libp2p::multiaddr upstream_;
+  before_fn before_;
+  after_fn after_;
+  libp2p::identity id_ = libp2p::identity::generate();
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  net::host host_;
+  libp2p::multiaddr address_;
+  std::thread thread_;
+};
+
+/// Flips one byte of a chunk response: the first one it sees, or every one.
+struct chunk_liar {
+  std::atomic<int> lies{0};
+  bool every_chunk = false;
+  std::mutex mutex;
+  std::vector<std::uint64_t> lied_about;
+
+  relay::after_fn tamper() {
+    return [this](const messages::snapshots_request&, messages::snapshots_response& r) {
+      auto* c = std::get_if<messages::chunk_response>(&r.body);
+      if (c == nullptr || !c->chunk || c->chunk->size() < 32) return false;
+      if (!every_chunk && lies.load() > 0) return false;
+      auto bytes = *c->chunk;
+      bytes[20] ^= 0x01;
+      c->chunk = std::make_shared<const byte_buffer>(std::move(bytes));
+      ++lies;
+      std::lock_guard lock(mutex);
+      lied_about.push_back(c->chunk_index);
+      return true;
+    };
+  }
+};
+
+/// Holds the consumer's writes while closed (the writer's queue grows), and
+/// forwards them in order once opened.
+inline caf::behavior writer_gate(caf::event_based_actor* self, caf::actor writer) {
+  struct gate {
+    bool closed = false;
+    std::deque<std::pair<caf::message, caf::response_promise>> held;
+  };
+  auto g = std::make_shared<gate>();
+  // The gate lives as long as the writer, so the node's actor system can end.
+  self->monitor(writer);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  // Requests keep their asker (delegation); one-way writes stay one-way.
+  auto forward = [writer](caf::response_promise& rp, caf::message msg) {
+    if (rp.pending()) rp.delegate(writer, std::move(msg));
+    else caf::anon_send(writer, std::move(msg));
+  };
+  self->set_default_handler([g, forward](caf::scheduled_actor* s, caf::message_view& m) -> caf::result<caf::message> {
+    auto msg = m.move_content_to_message();
+    auto rp = static_cast<caf::event_based_actor*>(s)->make_response_promise();
+    if (g->closed) {
+      g->held.emplace_back(std::move(msg), rp);
+      return rp;
+    }
+    forward(rp, std::move(msg));
+    return rp;
+  });
+  return {
+    [g](hold_atom) { g->closed = true; },
+    [g, forward](release_atom) {
+      g->closed = false;
+      while (!g->held.empty()) {
+        auto [msg, rp] = std::move(g->held.front());
+        g->held.pop_front();
+        forward(rp, std::move(msg));
+      }
+    },
+  };
+}
+
+/// A consumer configured for the swarm tests.
+struct swarm_consumer {
+  storage::test::temp_dir dir;
+  libp2p::identity id = libp2p::identity::generate();
+  std::unique_ptr<node> n;
+  caf::actor gate; // set when started with a writer gate
+
+  struct options {
+    std::vector<libp2p::multiaddr> peers;
+    snapshot::trust_config trust;
+    std::chrono::milliseconds discovery_timeout{10'000};
+    std::uint32_t max_retries = 20;
+    bool auto_resume = true;
+    bool gated_writer = false;
+    std::chrono::milliseconds request_timeout{20'000};
+    std::chrono::milliseconds min_timeout{2'000};
+  };
+  options opts;
+
+  void start(options o) {
+    opts = std::move(o);
+    auto c = base_config(dir.path(), id);
+    c.peers = opts.peers;
+    c.trust = opts.trust;
+    c.consumer.auto_resume = opts.auto_resume;
+    c.consumer.discovery_timeout = opts.discovery_timeout;
+    c.consumer.restart.max_retries = opts.max_retries;
+    c.consumer.session.request_timeout = opts.request_timeout;
+    c.consumer.schedule.min_timeout = opts.min_timeout;
+    if (opts.gated_writer) {
+      auto* self = this;
+      c.writer_proxy = [self](caf::actor writer) {
+        self->gate = writer->home_system().spawn(writer_gate, writer);
+        return self->gate;
+      };
+    }
+    auto started = node::start(std::move(c));
+    BOOST_REQUIRE_MESSAGE(started.has_value(), "consumer start: " << (started ? "" : started.error().message()));
+    n = std::move(*started);
+  }
+
+  void restart() {
+    stop();
+    start(opts);
+  }
+
+  void stop() {
+    if (gate) caf::anon_send(gate, release_atom::value);
+    if (n) n->stop();
+    n.reset();
+    gate = nullptr;
+  }
+
+  result<session_status> sync(std::vector<std::string> peers, std::optional<std::string> plan_id = {},
+                              std::optional<std::uint64_t> chunk_size = 65536) {
+    start_command cmd;
+    cmd.peers = std::move(peers);
+    cmd.plan_id = std::move(plan_id);
+    cmd.chunk_size = chunk_size;
+    return run_on(*n, n->control().start_session(std::move(cmd)));
+  }
+
+  session_status status_of(std::uint64_t id) { return status(*n, id); }
+
+  bool reaches(std::uint64_t session, session_state state, std::chrono::milliseconds limit = 120s) {
+    return eventually(
+      [&] {
+        auto r = run_on(*n, n->control().session(session));
+        return r && r->state == state;
+      },
+      limit);
+  }
+
+  storage::stored_session stored(std::uint64_t id) {
+    auto s = storage::session_store(n->db()).load(id);
+    BOOST_REQUIRE(s.has_value() && s->has_value());
+    return **s;
+  }
+
+  void hold_writes() { caf::anon_send(gate, hold_atom::value); }
+  void release_writes() { caf::anon_send(gate, release_atom::value); }
+
+  ~swarm_consumer() { stop(); }
+};
+
+inline const peer_status* peer_in(const session_status& s, const std::string& peer) {
+  for (const auto& p : s.peers)
+    if (p.peer == peer) return &p;
+  return nullptr;
+}
+
+} // namespace snapstream::actors::test

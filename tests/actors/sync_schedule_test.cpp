@@ -1,0 +1,187 @@
+#define BOOST_TEST_MODULE actors_sync_schedule
+#include <boost/test/unit_test.hpp>
+
+#include "actors/sync_schedule.hpp"
+
+#include <set>
+
+using namespace snapstream::actors;
+using namespace std::chrono_literals;
+
+namespace {
+
+using clock_type = sync_schedule::clock;
+
+/// Delivers and writes chunk `c` from `peer` after `latency`.
+void complete(sync_schedule& s, const std::string& peer, std::uint64_t c, std::chrono::microseconds latency = 1000us) {
+  BOOST_REQUIRE(s.delivered(peer, c, 1 << 20, latency));
+  s.written(c);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(one_provider_fetches_every_chunk_in_index_order) {
+  sync_schedule s(6, {});
+  s.add_peer("a");
+  const auto now = clock_type::now();
+  for (std::uint64_t want = 0; want < 6; ++want) {
+    auto c = s.next("a", now);
+    BOOST_REQUIRE(c.has_value());
+    BOOST_TEST(*c == want);
+    complete(s, "a", *c);
+  }
+  BOOST_TEST(!s.next("a", now).has_value());
+  BOOST_TEST(s.all_written());
+}
+
+BOOST_AUTO_TEST_CASE(already_applied_chunks_are_never_scheduled) {
+  sync_schedule s(5, {0, 2, 3});
+  s.add_peer("a");
+  const auto now = clock_type::now();
+  BOOST_TEST(*s.next("a", now) == 1u);
+  complete(s, "a", 1);
+  BOOST_TEST(*s.next("a", now) == 4u);
+  complete(s, "a", 4);
+  BOOST_TEST(s.all_written());
+}
+
+BOOST_AUTO_TEST_CASE(providers_split_the_snapshot_into_contiguous_lanes) {
+  sync_schedule s(100, {});
+  for (auto p : {"a", "b", "c", "d"}) s.add_peer(p);
+  const auto now = clock_type::now();
+  std::set<std::uint64_t> firsts;
+  std::map<std::string, std::uint64_t> first;
+  for (auto p : {"a", "b", "c", "d"}) {
+    auto c = s.next(p, now);
+    BOOST_REQUIRE(c.has_value());
+    first[p] = *c;
+    firsts.insert(*c);
+  }
+  BOOST_TEST(firsts.size() == 4u); // four different places of the snapshot
+  // Each provider continues in order inside its own lane.
+  for (auto p : {"a", "b", "c", "d"}) {
+    complete(s, p, first[p]);
+    BOOST_TEST(*s.next(p, now) == first[p] + 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_fast_provider_takes_work_from_a_slow_one_and_every_chunk_is_fetched_once) {
+  sync_schedule s(64, {});
+  s.add_peer("fast");
+  s.add_peer("slow");
+  const auto now = clock_type::now();
+  std::map<std::string, std::uint64_t> fetched;
+  std::multiset<std::uint64_t> seen;
+  auto slow = s.next("slow", now); // slow holds one chunk the whole time
+  BOOST_REQUIRE(slow.has_value());
+  seen.insert(*slow);
+  for (;;) {
+    auto c = s.next("fast", now);
+    if (!c) break;
+    seen.insert(*c);
+    complete(s, "fast", *c);
+    ++fetched["fast"];
+  }
+  complete(s, "slow", *slow);
+  BOOST_TEST(fetched["fast"] == 63u);
+  BOOST_TEST(seen.size() == 64u);
+  BOOST_TEST(std::set<std::uint64_t>(seen.begin(), seen.end()).size() == 64u); // nothing twice
+  BOOST_TEST(s.all_written());
+}
+
+BOOST_AUTO_TEST_CASE(a_late_chunk_is_asked_of_an_idle_provider_and_the_late_copy_is_dropped) {
+  sync_schedule s(4, {});
+  s.add_peer("a");
+  s.add_peer("b");
+  const auto t0 = clock_type::now();
+  auto stuck = s.next("a", t0); // a takes chunk 0 and never answers
+  BOOST_REQUIRE(stuck.has_value());
+  std::set<std::uint64_t> by_b;
+  for (int i = 0; i < 3; ++i) {
+    auto c = s.next("b", t0);
+    BOOST_REQUIRE(c.has_value());
+    by_b.insert(*c);
+    complete(s, "b", *c, 10ms); // b: 10 ms per chunk
+  }
+  BOOST_TEST(!by_b.contains(*stuck));
+  // a has been silent for 15 ms: not late yet (twice b's 10 ms is the
+  // yardstick while a has no measurement of its own)...
+  BOOST_TEST(!s.next("b", t0 + 15ms).has_value());
+  // ...at 25 ms it is, and b is asked for a's chunk too.
+  auto dup = s.next("b", t0 + 25ms);
+  BOOST_REQUIRE(dup.has_value());
+  BOOST_TEST(*dup == *stuck);
+  BOOST_TEST(s.delivered("b", *dup, 1 << 20, 10ms)); // b's copy is written
+  s.written(*dup);
+  BOOST_TEST(!s.delivered("a", *stuck, 1 << 20, 30ms)); // a's late copy is dropped
+  BOOST_TEST(s.all_written());
+}
+
+BOOST_AUTO_TEST_CASE(a_released_provider_gives_its_chunk_back_to_the_others) {
+  sync_schedule s(4, {});
+  s.add_peer("a");
+  s.add_peer("b");
+  const auto now = clock_type::now();
+  auto ca = s.next("a", now);
+  BOOST_REQUIRE(ca.has_value());
+  s.remove("a"); // banned
+  std::set<std::uint64_t> got;
+  while (auto c = s.next("b", now)) {
+    got.insert(*c);
+    complete(s, "b", *c);
+  }
+  BOOST_TEST(got.size() == 4u);
+  BOOST_TEST(got.contains(*ca));
+  BOOST_TEST(s.all_written());
+}
+
+BOOST_AUTO_TEST_CASE(a_partial_provider_is_asked_only_for_what_it_holds) {
+  sync_schedule s(6, {});
+  s.add_peer("p");
+  s.set_have("p", {true, false, true, false, false, true});
+  const auto now = clock_type::now();
+  std::set<std::uint64_t> got;
+  while (auto c = s.next("p", now)) {
+    got.insert(*c);
+    complete(s, "p", *c);
+  }
+  BOOST_TEST((got == std::set<std::uint64_t>{0, 2, 5}));
+  BOOST_TEST(s.partial("p"));
+  BOOST_TEST(s.unreachable_chunks());
+  s.add_peer("full");
+  BOOST_TEST(!s.unreachable_chunks());
+}
+
+BOOST_AUTO_TEST_CASE(not_yet_removes_a_chunk_from_a_providers_holdings) {
+  sync_schedule s(3, {});
+  s.add_peer("p");
+  const auto now = clock_type::now();
+  auto c = s.next("p", now);
+  BOOST_REQUIRE(c.has_value());
+  s.lacks("p", *c);
+  s.release_chunk("p", *c);
+  auto again = s.next("p", now);
+  BOOST_REQUIRE(again.has_value());
+  BOOST_TEST(*again != *c);
+}
+
+BOOST_AUTO_TEST_CASE(timeouts_follow_the_measured_latency_within_their_bounds) {
+  schedule_config cfg;
+  cfg.min_timeout = 100ms;
+  cfg.max_timeout = 5s;
+  cfg.timeout_factor = 4;
+  sync_schedule s(10, {}, cfg);
+  s.add_peer("a");
+  BOOST_TEST(s.timeout("a").count() == 5000); // nothing measured yet
+  const auto now = clock_type::now();
+  complete(s, "a", *s.next("a", now), 200ms);
+  BOOST_TEST(s.timeout("a").count() == 800);
+  BOOST_TEST(s.rates("a").latency_ms == 200.0);
+  complete(s, "a", *s.next("a", now), 10ms);
+  BOOST_TEST(s.timeout("a").count() < 800); // moving average: 0.9 x 200 + 0.1 x 10 = 181 ms
+  BOOST_TEST(s.rates("a").latency_ms == 181.0, boost::test_tools::tolerance(0.01));
+  s.demote("a");
+  BOOST_TEST(s.timeout("a").count() == 5000);
+  complete(s, "a", *s.next("a", now), 1ms);
+  BOOST_TEST(s.timeout("a").count() == 100); // clamped to the minimum
+}
