@@ -43,8 +43,9 @@ node_environment node_environment::from_process() {
 namespace {
 
 constexpr std::uint64_t max_duration_ms = 86'400'000; // one day
+constexpr std::uint64_t max_upload_limit = 1ull << 40;  // bytes per second; 1 TiB/s
 
-constexpr std::array<option_spec, 13> node_options_table{{
+constexpr std::array<option_spec, 15> node_options_table{{
   {"data-dir", "DIR", "the node's database directory", false, false, true},
   {"key", "FILE", "the node key file (snapstream keygen): libp2p identity and snapshot signing key", false, false,
    true},
@@ -58,18 +59,22 @@ constexpr std::array<option_spec, 13> node_options_table{{
   {"log-level", "LEVEL", "debug, info, warn or error (default info)", false, false, false},
   {"rlpx-listen", "HOST:PORT", "also listen for devp2p RLPx connections", false, false, false},
   {"no-auto-resume", "", "do not resume unfinished sync sessions at start", false, false, false},
+  {"upload-limit", "BYTES/s", "bytes per second of chunk responses this node sends, all peers together, e.g. "
+   "50MiB/s (0 = unlimited)", false, false, false},
+  {"upload-limit-per-peer", "BYTES/s", "bytes per second of chunk responses to each consumer peer (0 = unlimited)",
+   false, false, false},
   {"check-config", "", "print the effective configuration as JSON and exit", false, false, false},
 }};
 
 const command_spec node_spec{
   "node",
   "run a node until SIGINT or SIGTERM",
-  "Runs a node until SIGINT or SIGTERM: serves snapshots of its state over\n"
-  "libp2p (/rpp/snapshots/1.x), syncs from peers when told to through the\n"
-  "HTTP control plane, and logs one line per event to stderr. Prints one line\n"
-  "with its peer id, p2p addresses and HTTP address once it listens.\n"
-  "The bearer token comes from --token-file, else RPP_RPC_TOKEN, else the\n"
-  "config file.\n",
+  "Runs a node until SIGINT or SIGTERM: serves snapshots of its state, and\n"
+  "those it synced, over libp2p (/rpp/snapshots/1.x), syncs from peers when\n"
+  "told to through the HTTP control plane, and logs one line per event to\n"
+  "stderr. Prints one line with its peer id, p2p addresses and HTTP address\n"
+  "once it listens. The bearer token comes from --token-file, else\n"
+  "RPP_RPC_TOKEN, else the config file.\n",
   node_options_table,
   {},
 };
@@ -436,6 +441,19 @@ const std::vector<config_field>& config_fields() {
                    return s.options.rlpx_listen ? json::value(*s.options.rlpx_listen) : json::value(nullptr);
                  }});
     f.push_back(uint_field("scheduler_threads", [](auto& o) -> auto& { return o.scheduler_threads; }, 0, 1024));
+    // One retention for the snapshots this node builds and those it syncs:
+    // the provider prunes after a build, a finished sync job after its own.
+    f.push_back({"retain_snapshots",
+                 [](const json::value& v, const std::string& p, read_context& c) -> result<void> {
+                   auto n = read_uint(v, p, c, 1, 1000);
+                   if (!n) return n.error();
+                   c.s.options.provider.retain_snapshots = static_cast<std::size_t>(*n);
+                   c.s.options.consumer.retain_snapshots = static_cast<std::size_t>(*n);
+                   return {};
+                 },
+                 [](const node_settings& s) {
+                   return json::value(static_cast<std::uint64_t>(s.options.provider.retain_snapshots));
+                 }});
 
     // provider
     f.push_back(uint_field("provider.default_chunk_size",
@@ -466,6 +484,12 @@ const std::vector<config_field>& config_fields() {
     f.push_back(ms_field("provider.breaker.window_ms", [](auto& o) -> auto& { return o.provider.breakers.window; }));
     f.push_back(
       ms_field("provider.breaker.cool_down_ms", [](auto& o) -> auto& { return o.provider.breakers.cool_down; }));
+    f.push_back(uint_field("provider.upload_limit.bytes_per_second",
+                           [](auto& o) -> auto& { return o.provider.upload_limit.bytes_per_second; }, 0,
+                           max_upload_limit));
+    f.push_back(uint_field("provider.upload_limit.per_peer_bytes_per_second",
+                           [](auto& o) -> auto& { return o.provider.upload_limit.per_peer_bytes_per_second; }, 0,
+                           max_upload_limit));
 
     // consumer
     f.push_back(bool_field("consumer.auto_resume", [](auto& o) -> auto& { return o.consumer.auto_resume; }));
@@ -488,11 +512,12 @@ const std::vector<config_field>& config_fields() {
                      if (!x.is_string()) return c.fail(where, "expected a string, got " + shown(x));
                      const std::string_view id(x.get_string());
                      std::optional<net::protocol_spec> spec;
+                     if (id == messages::protocol_v1_2) spec = net::snapshots_v1_2();
                      if (id == messages::protocol_v1_1) spec = net::snapshots_v1_1();
                      if (id == messages::protocol_v1_0) spec = net::snapshots_v1_0();
                      if (!spec)
-                       return c.fail(where, "expected \"/rpp/snapshots/1.1.0\" or \"/rpp/snapshots/1.0.0\", got " +
-                                              shown(x));
+                       return c.fail(where, "expected \"/rpp/snapshots/1.2.0\", \"/rpp/snapshots/1.1.0\" or "
+                                            "\"/rpp/snapshots/1.0.0\", got " + shown(x));
                      for (const auto& earlier : list)
                        if (earlier.id == spec->id) return c.fail(where, std::string(id) + " is listed twice");
                      list.push_back(std::move(*spec));
@@ -511,6 +536,10 @@ const std::vector<config_field>& config_fields() {
                          [](auto& o) -> auto& { return o.consumer.restart.base_delay; }));
     f.push_back(ms_field("consumer.restart.max_delay_ms",
                          [](auto& o) -> auto& { return o.consumer.restart.max_delay; }));
+    f.push_back(ms_field("consumer.discovery_timeout_ms",
+                         [](auto& o) -> auto& { return o.consumer.discovery_timeout; }));
+    f.push_back(uint_field("consumer.max_pending_writes",
+                           [](auto& o) -> auto& { return o.consumer.max_pending_writes; }, 1, 1024));
 
     // host (libp2p)
     f.push_back(uint_field("host.max_connections", [](auto& o) -> auto& { return o.host.max_connections; }, 1,
@@ -563,7 +592,8 @@ const std::vector<config_field>& config_fields() {
   return fields;
 }
 
-constexpr std::array<std::string_view, 6> config_sections{"provider", "provider.breaker", "consumer",
+constexpr std::array<std::string_view, 7> config_sections{"provider",         "provider.breaker",
+                                                          "provider.upload_limit", "consumer",
                                                           "consumer.restart", "host", "http"};
 
 const config_field* find_field(std::string_view path) {
@@ -615,6 +645,21 @@ result<void> check_relations(const node_options& o, const std::string& file) {
 
 error flag_error(std::string_view flag, const std::string& what) {
   return usage_error("--" + std::string(flag) + ": " + what);
+}
+
+/// An upload limit flag: a size with an optional "/s" ("50MiB/s", "50MiB",
+/// "0"), at most `max_upload_limit`.
+result<std::uint64_t> parse_upload_limit(std::string_view text, std::string_view flag) {
+  const std::string what = "--" + std::string(flag);
+  std::string_view size = text;
+  if (size.size() > 2 && (size.ends_with("/s") || size.ends_with("/S"))) size.remove_suffix(2);
+  auto n = parse_size(size, what);
+  if (!n) return usage_error(what + ": '" + std::string(text) +
+                             "' is not a rate (a size per second, e.g. 50MiB/s; 0 = unlimited)");
+  if (*n > max_upload_limit)
+    return usage_error(what + ": " + std::string(text) + " is above 1TiB/s (" + std::to_string(max_upload_limit) +
+                       " bytes per second)");
+  return *n;
 }
 
 } // namespace
@@ -758,6 +803,16 @@ result<node_settings> node_settings_from(const parsed_arguments& args, const nod
     s.options.rlpx_listen = to_string((*hp));
   }
   if (args.has("no-auto-resume")) s.options.consumer.auto_resume = false;
+  if (auto v = args.value("upload-limit")) {
+    auto n = parse_upload_limit(*v, "upload-limit");
+    if (!n) return n.error();
+    s.options.provider.upload_limit.bytes_per_second = *n;
+  }
+  if (auto v = args.value("upload-limit-per-peer")) {
+    auto n = parse_upload_limit(*v, "upload-limit-per-peer");
+    if (!n) return n.error();
+    s.options.provider.upload_limit.per_peer_bytes_per_second = *n;
+  }
   s.check_config = args.has("check-config");
 
   // 3. log level: flag > config > SNAPSTREAM_LOG > info

@@ -5,6 +5,7 @@
 #include "app/detail/token_file.hpp"
 #include "app/sync_progress.hpp"
 #include "http/control_client.hpp"
+#include "protocol/common/hex.hpp"
 #include "protocol/libp2p/peer_id.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,12 +18,15 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace snapstream::app {
 
@@ -32,9 +36,11 @@ namespace asio = boost::asio;
 using clock_type = std::chrono::steady_clock;
 using actors::session_state;
 
-constexpr std::array<option_spec, 6> sync_options{{
+constexpr std::array<option_spec, 7> sync_options{{
   {"http", "HOST:PORT", "the node's HTTP control plane", true},
-  {"peer", "PEER_ID", "the provider to sync from (12D3KooW...)", true},
+  {"peer", "PEER_ID", "a provider to sync from (12D3KooW...); without any, the node discovers providers among its "
+   "peers", false, true},
+  {"plan-id", "ID", "the snapshot to sync, 64 hex (default: the best one the providers offer)"},
   {"chunk-size", "SIZE", "preferred chunk size, e.g. 1MiB (the provider clamps it)"},
   {"resume", "SESSION", "watch session SESSION again, resuming it on the node if it stopped"},
   {"token-file", "FILE", "file holding the bearer token (else RPP_RPC_TOKEN)"},
@@ -44,14 +50,16 @@ constexpr std::array<option_spec, 6> sync_options{{
 const command_spec sync_spec{
   "sync",
   "sync a running node from a peer and show the progress",
-  "Asks the node at HOST:PORT (POST /p2p/snapshots) to sync the provider\n"
-  "PEER_ID's latest snapshot, then polls the session: on a terminal it draws a\n"
-  "progress bar (bytes, rate, ETA), otherwise it prints one line every 5 s.\n"
-  "Exits 0 once the session is verified, after a line with the verified state\n"
-  "root, bytes and MiB/s; exits 1 with the node's error and error_code when\n"
-  "the session fails. Ctrl-C stops watching (exit 130); the session keeps\n"
-  "running on the node, and --resume SESSION watches it again (or resumes it\n"
-  "if it has stopped).\n",
+  "Asks the node at HOST:PORT (POST /p2p/snapshots) to sync a snapshot from\n"
+  "the providers PEER_ID... at once (or, without --peer, from the providers it\n"
+  "discovers among its peers): the latest verifiable one, or --plan-id ID.\n"
+  "Then polls the session: on a terminal it draws a progress bar (bytes, rate,\n"
+  "ETA, active providers), otherwise it prints one line every 5 s. Exits 0 once\n"
+  "the session is verified, after one line per provider with its share and a\n"
+  "line with the verified state root, bytes and MiB/s; exits 1 with the node's\n"
+  "error and error_code when the session fails. Ctrl-C stops watching (exit\n"
+  "130); the session keeps running on the node, and --resume SESSION watches it\n"
+  "again (or resumes it, with all its providers, if it has stopped).\n",
   sync_options,
   {},
 };
@@ -64,7 +72,8 @@ struct sync_run {
   http::control_client client;
   asio::steady_timer timer;
   std::string http_address;
-  std::string peer;
+  std::vector<std::string> peers; ///< as given; empty: the node discovers providers
+  std::optional<std::string> plan_id;
   std::optional<std::uint64_t> chunk_size;
   std::optional<std::uint64_t> resume;
   std::chrono::milliseconds interval{100};
@@ -94,8 +103,41 @@ void clear_bar(sync_run& run) {
   }
 }
 
+/// The command that watches (or resumes) `session` again. A resumed job keeps
+/// its providers, so only rpp's single `--peer` is repeated.
 std::string resume_hint(const sync_run& run, std::uint64_t session) {
-  return "snapstream sync --http " + run.http_address + " --peer " + run.peer + " --resume " + std::to_string(session);
+  std::string hint = "snapstream sync --http " + run.http_address;
+  if (run.peers.size() == 1) hint += " --peer " + run.peers.front();
+  return hint + " --resume " + std::to_string(session);
+}
+
+/// " from A" or " from A, B, C": the providers a status names; empty when it
+/// names none yet.
+std::string from_providers(const actors::session_status& s) {
+  std::vector<std::string> names;
+  for (const auto& p : s.peers) names.push_back(p.peer);
+  if (names.empty() && !s.peer.empty()) names.push_back(s.peer);
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? " from " : ", ") + n;
+  return out;
+}
+
+/// The start command of `run` (a resume adds its `resume`). One provider goes
+/// in rpp's `peer`, so that the body stays the one an rpp-era node reads.
+actors::start_command start_command_of(const sync_run& run) {
+  actors::start_command cmd;
+  if (run.peers.size() == 1) cmd.peer = run.peers.front();
+  else cmd.peers = run.peers;
+  cmd.plan_id = run.plan_id;
+  cmd.chunk_size = run.chunk_size;
+  return cmd;
+}
+
+/// Each provider's share of a verified job, one line each:
+/// `provider peer=12D3KooW... bytes=4194304 chunks=4`.
+void print_shares(const actors::session_status& s) {
+  for (const auto& p : s.peers)
+    std::cout << "provider peer=" << p.peer << " bytes=" << p.bytes << " chunks=" << p.chunks << '\n';
 }
 
 /// Sleeps for the poll interval; returns early when interrupted.
@@ -111,28 +153,29 @@ asio::awaitable<result<actors::session_status>> begin(std::shared_ptr<sync_run> 
     if (!current) co_return call_failure(current.error(), "session " + std::to_string(*run->resume));
     if (current->state == session_state::planning || current->state == session_state::syncing ||
         current->state == session_state::verified) {
-      std::cout << "watching session " << current->session << " (" << actors::to_string(current->state) << ") from "
-                << current->peer << '\n';
+      std::cout << "watching session " << current->session << " (" << actors::to_string(current->state) << ")"
+                << from_providers(*current) << '\n';
       co_return current;
     }
-    actors::start_command cmd;
-    cmd.peer = run->peer;
-    cmd.chunk_size = run->chunk_size;
+    auto cmd = start_command_of(*run);
     actors::start_command::resume_spec spec;
     spec.session = *run->resume;
     spec.plan_id = current->plan_id;
     cmd.resume = std::move(spec);
     auto resumed = co_await run->client.start_session(cmd);
     if (!resumed) co_return call_failure(resumed.error(), "resume session " + std::to_string(*run->resume));
-    std::cout << "session " << resumed->session << " resumed from " << resumed->peer << '\n';
+    std::cout << "session " << resumed->session << " resumed" << from_providers(*resumed) << '\n';
     co_return resumed;
   }
-  actors::start_command cmd;
-  cmd.peer = run->peer;
-  cmd.chunk_size = run->chunk_size;
-  auto started = co_await run->client.start_session(cmd);
+  auto started = co_await run->client.start_session(start_command_of(*run));
   if (!started) co_return call_failure(started.error(), "start a session");
-  std::cout << "session " << started->session << " started from " << started->peer << '\n';
+  std::cout << "session " << started->session << " started";
+  if (run->peers.empty()) {
+    std::cout << ", discovering providers";
+  } else {
+    for (std::size_t i = 0; i < run->peers.size(); ++i) std::cout << (i == 0 ? " from " : ", ") << run->peers[i];
+  }
+  std::cout << '\n';
   co_return started;
 }
 
@@ -183,6 +226,7 @@ asio::awaitable<result<int>> watch(std::shared_ptr<sync_run> run) {
       char figures[96];
       std::snprintf(figures, sizeof figures, "seconds=%.3f mib_per_s=%.1f", seconds,
                     seconds > 0 ? static_cast<double>(moved) / (1024.0 * 1024.0) / seconds : 0.0);
+      print_shares(s);
       std::cout << "verified session=" << id << " state_root=" << s.root;
       if (s.last_update_height) std::cout << " height=" << *s.last_update_height;
       std::cout << " bytes=" << s.bytes_received << " " << figures << '\n' << std::flush;
@@ -190,7 +234,7 @@ asio::awaitable<result<int>> watch(std::shared_ptr<sync_run> run) {
     }
     if (s.state == session_state::failed || s.state == session_state::cancelled) {
       clear_bar(*run);
-      std::string message = "session " + std::to_string(id) + " " + actors::to_string(s.state);
+      std::string message = "session " + std::to_string(id) + " " + std::string(actors::to_string(s.state));
       if (s.error) message += ": " + *s.error;
       if (s.error_code) message += " (error_code=" + *s.error_code + ")";
       if (s.state == session_state::failed) message += "; resume it with: " + resume_hint(*run, id);
@@ -218,9 +262,22 @@ result<int> run_sync(const parsed_arguments& args) {
   auto address = parse_host_port(*args.value("http"), "--http");
   if (!address) return address.error();
   if (address->port == 0) return usage_error("--http: the port must not be 0");
-  const std::string peer = *args.value("peer");
-  if (auto id = libp2p::peer_id::parse(peer); !id) {
-    return usage_error("--peer: '" + peer + "' is not a peer id (" + id.error().message() + ")");
+  std::vector<std::string> peers; // in command-line order, each once
+  for (const auto& peer : args.values("peer")) {
+    if (auto id = libp2p::peer_id::parse(peer); !id)
+      return usage_error("--peer: '" + peer + "' is not a peer id (" + id.error().message() + ")");
+    if (std::find(peers.begin(), peers.end(), peer) == peers.end()) peers.push_back(peer);
+  }
+  const auto plan_id = args.value("plan-id");
+  if (plan_id) {
+    std::array<std::uint8_t, 32> root{};
+    if (plan_id->size() != 64 || !from_hex_into(*plan_id, root))
+      return usage_error("--plan-id: '" + *plan_id + "' is not 64 hex characters");
+  }
+  if (args.has("resume")) {
+    if (peers.size() > 1)
+      return usage_error("--resume: give at most one --peer (a resumed session keeps its providers)");
+    if (plan_id) return usage_error("--plan-id: a resumed session keeps its snapshot (leave out --plan-id)");
   }
   http::client_config cfg;
   cfg.host = address->host;
@@ -239,7 +296,8 @@ result<int> run_sync(const parsed_arguments& args) {
   asio::io_context io(1);
   auto run = std::make_shared<sync_run>(io, std::move(cfg));
   run->http_address = to_string(*address);
-  run->peer = peer;
+  run->peers = peers;
+  run->plan_id = plan_id;
   if (auto v = args.value("chunk-size")) {
     auto n = parse_size(*v, "--chunk-size");
     if (!n) return n.error();

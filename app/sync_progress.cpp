@@ -12,7 +12,7 @@ sync_progress progress_of(const actors::session_status& s) {
   sync_progress p;
   p.bytes = s.bytes_received;
   p.total_chunks = s.total_chunks;
-  p.chunks_done = s.last_chunk_index ? *s.last_chunk_index + 1 : 0;
+  p.chunks_done = std::max(s.last_chunk_index ? *s.last_chunk_index + 1 : 0, s.chunks_applied);
   if (s.verified) p.chunks_done = s.total_chunks.value_or(p.chunks_done);
   if (p.total_chunks && *p.total_chunks > 0) {
     p.chunks_done = std::min(p.chunks_done, *p.total_chunks);
@@ -27,6 +27,17 @@ sync_progress progress_of(const actors::session_status& s) {
     p.estimated_total = p.bytes;
   }
   return p;
+}
+
+provider_count providers_of(const actors::session_status& s) {
+  provider_count n;
+  n.total = s.peers.size();
+  for (const auto& p : s.peers) {
+    const bool idle_for_the_job = p.state == "waiting" || p.state == "demoted" || p.state == "banned" ||
+                                  p.state == "dropped" || p.state == "done";
+    if (!idle_for_the_job) ++n.active;
+  }
+  return n;
 }
 
 void rate_meter::add(clock::time_point when, std::uint64_t bytes) {
@@ -85,12 +96,26 @@ std::string chunk_text(const sync_progress& p) {
   return "chunk " + std::to_string(p.chunks_done) + "/" + std::to_string(*p.total_chunks);
 }
 
+/// "providers 2/3"; empty when the status lists none (a node of rpp's time).
+std::string providers_text(const actors::session_status& s) {
+  const auto n = providers_of(s);
+  if (n.total == 0) return {};
+  return "providers " + std::to_string(n.active) + "/" + std::to_string(n.total);
+}
+
+std::string planning_text(const actors::session_status& s) {
+  if (s.peers.size() > 1) return "waiting for the plan from " + std::to_string(s.peers.size()) + " providers";
+  if (s.peer.empty() && s.peers.empty()) return "discovering providers";
+  return "waiting for the plan from " + (s.peer.empty() ? s.peers.front().peer : s.peer);
+}
+
 } // namespace
 
 std::string progress_bar_line(const actors::session_status& s, double rate, std::size_t width) {
   const auto p = progress_of(s);
   std::string tail = "  " + percent(p.fraction) + "  " + format_bytes(p.bytes) + "  " + format_rate(rate) + "  ETA " +
                      format_eta(eta_seconds(p, rate)) + "  " + chunk_text(p);
+  if (const auto providers = providers_text(s); !providers.empty()) tail += "  " + providers;
   if (s.state == actors::session_state::planning) tail = "  planning: waiting for the plan";
   const std::size_t bar = width > tail.size() + 12 ? std::min<std::size_t>(width - tail.size() - 2, 40) : 10;
   const auto filled = static_cast<std::size_t>(p.fraction * static_cast<double>(bar));
@@ -104,12 +129,13 @@ std::string progress_bar_line(const actors::session_status& s, double rate, std:
 
 std::string progress_plain_line(const actors::session_status& s, double rate) {
   const auto p = progress_of(s);
-  std::string line = "session " + std::to_string(s.session) + " " + actors::to_string(s.state);
-  if (s.state == actors::session_state::planning) return line + ": waiting for the plan from " + s.peer;
+  std::string line = "session " + std::to_string(s.session) + " " + std::string(actors::to_string(s.state));
+  if (s.state == actors::session_state::planning) return line + ": " + planning_text(s);
   std::string pct = percent(p.fraction);
   pct.erase(0, pct.find_first_not_of(' '));
   line += " " + pct + " " + format_bytes(p.bytes) + " " + chunk_text(p) + " " + format_rate(rate) + " ETA " +
           format_eta(eta_seconds(p, rate));
+  if (const auto providers = providers_text(s); !providers.empty()) line += " " + providers;
   if (s.retries > 0) line += " retries " + std::to_string(s.retries);
   return line;
 }

@@ -87,17 +87,34 @@ std::optional<std::uint64_t> as_u64(const json::value& v) noexcept {
   return std::nullopt;
 }
 
-/// Throughput is shown in whole bytes per second: fractions of a byte carry no
-/// information, and integers keep the JSON readable.
-std::uint64_t whole_bytes_per_second(double d) noexcept {
+/// `d` rounded to a whole number; 0 when negative or not finite. Rates are
+/// shown in whole bytes per second and round trips in whole milliseconds:
+/// fractions carry no information there, and integers keep the JSON readable.
+std::uint64_t whole(double d) noexcept {
   if (!std::isfinite(d) || d <= 0) return 0;
   if (d >= 1.8e19) return UINT64_MAX;
   return static_cast<std::uint64_t>(std::llround(d));
 }
 
+json::object peer_object(const actors::peer_status& p) {
+  json::object o;
+  o.reserve(10);
+  o["peer"] = p.peer;
+  o["state"] = p.state;
+  o["bytes"] = p.bytes;
+  o["chunks"] = p.chunks;
+  o["rate"] = whole(p.rate);
+  o["rtt_ms"] = whole(p.rtt_ms);
+  o["failures"] = p.failures;
+  o["backpressure"] = p.backpressure;
+  if (p.last_error) o["last_error"] = *p.last_error;
+  if (p.last_error_code) o["last_error_code"] = *p.last_error_code;
+  return o;
+}
+
 json::object status_object(const actors::session_status& s) {
   json::object o;
-  o.reserve(17);
+  o.reserve(20);
   o["session"] = s.session;
   o["peer"] = s.peer;
   o["root"] = s.root;
@@ -111,10 +128,22 @@ json::object status_object(const actors::session_status& s) {
   o["verified"] = s.verified;
   o["state"] = actors::to_string(s.state);
   o["bytes_received"] = s.bytes_received;
-  o["throughput"] = whole_bytes_per_second(s.throughput);
+  o["throughput"] = whole(s.throughput);
   o["retries"] = s.retries;
+  // The swarm's keys appear once they say something, like the plan's: a
+  // status of rpp's shape stays exactly what it was.
+  if (s.chunks_applied != 0 || s.chunk_writes != 0) {
+    o["chunks_applied"] = s.chunks_applied;
+    o["chunk_writes"] = s.chunk_writes;
+  }
   if (s.error) o["error"] = *s.error;
   if (s.error_code) o["error_code"] = *s.error_code;
+  if (!s.peers.empty()) {
+    json::array peers;
+    peers.reserve(s.peers.size());
+    for (const auto& p : s.peers) peers.emplace_back(peer_object(p));
+    o["peers"] = std::move(peers);
+  }
   return o;
 }
 
@@ -157,11 +186,49 @@ result<std::optional<std::uint64_t>> optional_u64(const json::object& o, std::st
   return std::optional<std::uint64_t>{*v};
 }
 
-result<std::optional<std::string>> optional_string(const json::object& o, std::string_view key) {
+result<std::optional<std::string>> optional_string(const json::object& o, std::string_view key,
+                                                   std::string_view field) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::string>{};
-  if (!it->value().is_string()) return malformed(std::string(key) + " must be a string");
+  if (!it->value().is_string()) return malformed(std::string(field) + " must be a string");
   return std::optional<std::string>{std::string(it->value().get_string())};
+}
+
+/// One entry of a status' `peers`; `where` names it in errors ("status.peers[2]").
+result<actors::peer_status> peer_from(const json::value& v, const std::string& where) {
+  if (!v.is_object()) return malformed(where + " must be a JSON object");
+  const auto& o = v.get_object();
+  actors::peer_status p;
+  auto find = [&o](std::string_view key) -> const json::value* {
+    auto it = o.find(key);
+    return it == o.end() ? nullptr : &it->value();
+  };
+  using std::string_view;
+  for (auto [key, out] : {std::pair{string_view("peer"), &p.peer}, std::pair{string_view("state"), &p.state}}) {
+    const json::value* x = find(key);
+    if (!x || !x->is_string()) return malformed(where + "." + std::string(key) + " must be a string");
+    *out = std::string(x->get_string());
+  }
+  for (auto [key, out] : {std::pair{string_view("bytes"), &p.bytes}, std::pair{string_view("chunks"), &p.chunks},
+                          std::pair{string_view("failures"), &p.failures},
+                          std::pair{string_view("backpressure"), &p.backpressure}}) {
+    const json::value* x = find(key);
+    auto n = x ? as_u64(*x) : std::nullopt;
+    if (!n) return malformed(where + "." + std::string(key) + " must be a non-negative integer");
+    *out = *n;
+  }
+  for (auto [key, out] : {std::pair{string_view("rate"), &p.rate}, std::pair{string_view("rtt_ms"), &p.rtt_ms}}) {
+    const json::value* x = find(key);
+    if (!x || !x->is_number()) return malformed(where + "." + std::string(key) + " must be a number");
+    *out = x->to_number<double>();
+  }
+  for (auto [key, out] : {std::pair{string_view("last_error"), &p.last_error},
+                          std::pair{string_view("last_error_code"), &p.last_error_code}}) {
+    auto r = optional_string(o, key, where + "." + std::string(key));
+    if (!r) return r.error();
+    *out = std::move(*r);
+  }
+  return p;
 }
 
 result<actors::session_status> status_from(const json::value& v) {
@@ -231,9 +298,27 @@ result<actors::session_status> status_from(const json::value& v) {
   const std::array<opt_str, 3> strings{
       {{"plan_id", &s.plan_id}, {"error", &s.error}, {"error_code", &s.error_code}}};
   for (const auto& n : strings) {
-    auto r = optional_string(o, n.key);
+    auto r = optional_string(o, n.key, n.key);
     if (!r) return r.error();
     *n.out = std::move(*r);
+  }
+
+  // The swarm's keys; absent from an older node's status (then 0 and none).
+  for (auto [key, out] : {std::pair{std::string_view("chunks_applied"), &s.chunks_applied},
+                          std::pair{std::string_view("chunk_writes"), &s.chunk_writes}}) {
+    auto r = optional_u64(o, key, "status." + std::string(key));
+    if (!r) return r.error();
+    *out = r->value_or(0);
+  }
+  if (auto it = o.find("peers"); it != o.end() && !it->value().is_null()) {
+    if (!it->value().is_array()) return malformed("status.peers must be an array");
+    const auto& a = it->value().get_array();
+    s.peers.reserve(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      auto p = peer_from(a[i], "status.peers[" + std::to_string(i) + "]");
+      if (!p) return p.error();
+      s.peers.push_back(std::move(*p));
+    }
   }
   return s;
 }
@@ -329,7 +414,13 @@ std::string render_error(std::string_view message, std::string_view code) {
 
 std::string render_start_command(const actors::start_command& cmd) {
   json::object o;
-  o["peer"] = cmd.peer;
+  if (!cmd.peer.empty()) o["peer"] = cmd.peer;
+  if (!cmd.peers.empty()) {
+    json::array peers;
+    for (const auto& p : cmd.peers) peers.emplace_back(p);
+    o["peers"] = std::move(peers);
+  }
+  if (cmd.plan_id) o["plan_id"] = *cmd.plan_id;
   if (cmd.chunk_size) o["chunk_size"] = *cmd.chunk_size;
   if (cmd.resume) {
     json::object r;
@@ -347,14 +438,29 @@ result<actors::start_command> parse_start_command(std::string_view body) {
   if (!parsed) return parsed.error();
   if (!parsed->is_object()) return invalid("request body must be a JSON object");
   const auto& o = parsed->get_object();
-  if (auto unknown = unknown_fields(o, {"peer", "chunk_size", "resume"}, ""); !unknown.empty())
+  if (auto unknown = unknown_fields(o, {"peer", "peers", "plan_id", "chunk_size", "resume"}, ""); !unknown.empty())
     return invalid(std::move(unknown));
 
+  // Neither `peer` nor `peers`: the node discovers the providers.
   actors::start_command cmd;
-  auto peer = o.find("peer");
-  if (peer == o.end()) return invalid("missing field: peer");
-  if (!peer->value().is_string()) return invalid("peer must be a string");
-  cmd.peer = std::string(peer->value().get_string());
+  if (auto it = o.find("peer"); it != o.end() && !it->value().is_null()) {
+    if (!it->value().is_string()) return invalid("peer must be a string");
+    // An empty `start_command::peer` means "none given": refuse it here
+    // rather than let a typo start a discovery.
+    if (it->value().get_string().empty()) return invalid("peer must not be empty");
+    cmd.peer = std::string(it->value().get_string());
+  }
+  if (auto it = o.find("peers"); it != o.end() && !it->value().is_null()) {
+    if (!it->value().is_array()) return invalid("peers must be an array of strings");
+    for (const auto& p : it->value().get_array()) {
+      if (!p.is_string()) return invalid("peers must be an array of strings");
+      cmd.peers.emplace_back(p.get_string());
+    }
+  }
+  if (auto it = o.find("plan_id"); it != o.end() && !it->value().is_null()) {
+    if (!it->value().is_string()) return invalid("plan_id must be a string");
+    cmd.plan_id = std::string(it->value().get_string());
+  }
 
   if (auto it = o.find("chunk_size"); it != o.end() && !it->value().is_null()) {
     auto size = as_u64(it->value());
@@ -388,6 +494,10 @@ result<actors::start_command> parse_start_command(std::string_view body) {
       *out = *index;
     }
     cmd.resume = std::move(spec);
+    // A resumed job keeps its snapshot and its providers (`peer` may name the
+    // one whose session resumes at the given offsets).
+    if (cmd.plan_id) return invalid("plan_id cannot be given with resume (use resume.plan_id)");
+    if (!cmd.peers.empty()) return invalid("peers cannot be given with resume (a resumed session keeps its providers)");
   }
   return cmd;
 }

@@ -17,7 +17,10 @@
 namespace snapstream::http::detail {
 
 /// Status JSON of one session: `session`, `peer`, `root`, `verified`, `state`,
-/// `bytes_received`, `throughput`, `retries` always; the optional fields when set.
+/// `bytes_received`, `throughput`, `retries` always; the optional fields when
+/// set; `chunks_applied` and `chunk_writes` once either is above zero; `peers`
+/// (one object per provider) when the job has providers. Rates are whole bytes
+/// per second, round trips whole milliseconds.
 [[nodiscard]] std::string render_status(const actors::session_status& s);
 [[nodiscard]] std::string render_statuses(const std::vector<actors::session_status>& list);
 [[nodiscard]] std::string render_breakers(const std::vector<actors::breaker_status>& list);
@@ -25,18 +28,23 @@ namespace snapstream::http::detail {
 [[nodiscard]] std::string render_snapshot(const actors::snapshot_info& info);
 /// `{"error": message, "code": code}`.
 [[nodiscard]] std::string render_error(std::string_view message, std::string_view code);
-/// The body of `POST /p2p/snapshots` for `cmd` (used by the client).
+/// The body of `POST /p2p/snapshots` for `cmd` (used by the client): an empty
+/// `peer` and empty `peers` are left out.
 [[nodiscard]] std::string render_start_command(const actors::start_command& cmd);
 
-/// Parses and validates a `POST /p2p/snapshots` body. Fails with
-/// `http_errc::invalid_json` when the body is not JSON, and with
-/// `control_errc::invalid_argument` (naming the field) for a wrong type, an
-/// unknown or missing field, `chunk_size` 0, or an invalid session id.
+/// Parses and validates a `POST /p2p/snapshots` body `{peer?, peers?,
+/// plan_id?, chunk_size?, resume?}` (null = absent; neither `peer` nor `peers`
+/// asks the node to discover providers). Fails with `http_errc::invalid_json`
+/// when the body is not JSON, and with `control_errc::invalid_argument`
+/// (naming the field) for a wrong type, an unknown or missing field, an empty
+/// `peer`, `chunk_size` 0, an invalid session id, or `plan_id` or `peers`
+/// beside `resume`. Peer ids and the plan id's form are the node's to check.
 [[nodiscard]] result<actors::start_command> parse_start_command(std::string_view body);
 
 /// Parses a status JSON object (client side). Unknown keys are ignored so a
-/// newer server stays readable; a missing or mistyped known key fails with
-/// `http_errc::malformed_response`.
+/// newer server stays readable, and the swarm's keys may be missing so an
+/// older one does too; a missing always-present key or a mistyped known key
+/// fails with `http_errc::malformed_response`.
 [[nodiscard]] result<actors::session_status> parse_status(std::string_view body);
 [[nodiscard]] result<std::vector<actors::session_status>> parse_statuses(std::string_view body);
 

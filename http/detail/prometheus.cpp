@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <map>
 
 namespace snapstream::http::detail {
 
@@ -71,6 +72,46 @@ void gauge(std::string& out, std::string_view name, std::string_view help, std::
   sample(out, name, {}, value);
 }
 
+/// One family with a `peer` label: a sample per row, `value(row)` its value.
+template <class Rows, class Value>
+void per_peer(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+              const Rows& rows, Value value) {
+  family(out, name, type, help);
+  for (const auto& [peer, row] : rows) sample(out, name, {{"peer", peer}}, value(row));
+}
+
+/// The providers of `list` by peer id. The node reports each once; should
+/// one come twice, its counters are added and its gauges are the last ones,
+/// so that no series repeats.
+std::map<std::string, actors::peer_status, std::less<>> sync_peers_by_id(const std::vector<actors::peer_status>& list) {
+  std::map<std::string, actors::peer_status, std::less<>> out;
+  for (const auto& p : list) {
+    auto [it, fresh] = out.try_emplace(p.peer, p);
+    if (fresh) continue;
+    auto& merged = it->second;
+    merged.bytes += p.bytes;
+    merged.chunks += p.chunks;
+    merged.failures += p.failures;
+    merged.backpressure += p.backpressure;
+    merged.rate = p.rate;
+    merged.rtt_ms = p.rtt_ms;
+  }
+  return out;
+}
+
+/// The consumers this node served, by peer id, likewise.
+std::map<std::string, actors::metrics_snapshot::served_peer, std::less<>>
+served_peers_by_id(const std::vector<actors::metrics_snapshot::served_peer>& list) {
+  std::map<std::string, actors::metrics_snapshot::served_peer, std::less<>> out;
+  for (const auto& p : list) {
+    auto [it, fresh] = out.try_emplace(p.peer, p);
+    if (fresh) continue;
+    it->second.bytes_served += p.bytes_served;
+    it->second.chunks_served += p.chunks_served;
+  }
+  return out;
+}
+
 /// `bounds` ascending, `cumulative[i]` = observations <= bounds[i].
 template <class Bounds, class Counts>
 void histogram(std::string& out, std::string_view name, std::string_view help, const Bounds& bounds,
@@ -115,7 +156,7 @@ std::string format_sample_value(double v) {
 
 std::string render_metrics(const actors::metrics_snapshot& node, const request_stats& http) {
   std::string out;
-  out.reserve(4096 + node.breakers.size() * 256);
+  out.reserve(8192 + (node.breakers.size() + node.sync_peers.size() + node.served_peers.size()) * 512);
 
   family(out, "snapstream_sessions", "gauge", "Consumer snapshot sessions by state.");
   constexpr std::array states{actors::session_state::planning, actors::session_state::syncing,
@@ -167,6 +208,51 @@ std::string render_metrics(const actors::metrics_snapshot& node, const request_s
   for (const auto& b : node.breakers)
     sample(out, "snapstream_breaker_recent_failures", {{"peer", b.peer}},
            std::uint64_t{b.recent_failures});
+
+  counter(out, "snapstream_sync_restarts_total", "Provider sessions of sync jobs restarted after a failure.",
+          node.sync_restarts);
+  counter(out, "snapstream_sync_peers_banned_total", "Providers banned from a sync job for a response that failed "
+          "verification.", node.peers_banned);
+  const auto sync_peers = sync_peers_by_id(node.sync_peers);
+  using peer_row = actors::peer_status;
+  per_peer(out, "snapstream_sync_peer_bytes_total", "counter", "Chunk payload bytes applied from each provider.",
+           sync_peers, [](const peer_row& p) { return std::to_string(p.bytes); });
+  per_peer(out, "snapstream_sync_peer_chunks_total", "counter", "Chunks applied from each provider.", sync_peers,
+           [](const peer_row& p) { return std::to_string(p.chunks); });
+  per_peer(out, "snapstream_sync_peer_failures_total", "counter",
+           "Requests to each provider that failed, timeouts included.", sync_peers,
+           [](const peer_row& p) { return std::to_string(p.failures); });
+  per_peer(out, "snapstream_sync_peer_backpressure_total", "counter",
+           "Asks for work each provider's session answered with backpressure.", sync_peers,
+           [](const peer_row& p) { return std::to_string(p.backpressure); });
+  per_peer(out, "snapstream_sync_peer_rate_bytes_per_second", "gauge",
+           "Smoothed rate of each provider's chunk requests, bytes per second.", sync_peers,
+           [](const peer_row& p) { return format_sample_value(p.rate); });
+  per_peer(out, "snapstream_sync_peer_rtt_seconds", "gauge",
+           "Smoothed round trip of each provider's chunk requests, seconds.", sync_peers,
+           [](const peer_row& p) { return format_sample_value(p.rtt_ms / 1000.0); });
+
+  gauge(out, "snapstream_upload_limit_bytes_per_second",
+        "Node-wide upload limit of chunk responses, bytes per second (0 = unlimited).", node.upload_limit);
+  gauge(out, "snapstream_upload_limit_per_peer_bytes_per_second",
+        "Upload limit of chunk responses per consumer peer, bytes per second (0 = unlimited).",
+        node.upload_limit_per_peer);
+  counter(out, "snapstream_upload_throttled_responses_total", "Chunk responses held back by the upload limits.",
+          node.throttled_responses);
+  family(out, "snapstream_upload_throttle_wait_seconds_total", "counter",
+         "Time chunk responses were held back by the upload limits, summed, seconds.");
+  sample(out, "snapstream_upload_throttle_wait_seconds_total", {},
+         format_sample_value(static_cast<double>(node.throttle_wait_ms) / 1000.0));
+  counter(out, "snapstream_offers_served_total", "Offers requests the provider answered.", node.offers_served);
+  counter(out, "snapstream_chunks_not_available_total",
+          "Chunk requests refused because a page of a snapshot still being synced is not applied yet.",
+          node.not_available_refusals);
+  const auto served_peers = served_peers_by_id(node.served_peers);
+  using served_row = actors::metrics_snapshot::served_peer;
+  per_peer(out, "snapstream_served_peer_bytes_total", "counter", "Chunk payload bytes served to each consumer peer.",
+           served_peers, [](const served_row& p) { return std::to_string(p.bytes_served); });
+  per_peer(out, "snapstream_served_peer_chunks_total", "counter", "Chunks served to each consumer peer.",
+           served_peers, [](const served_row& p) { return std::to_string(p.chunks_served); });
 
   family(out, "snapstream_http_requests_total", "counter",
          "Control-plane HTTP requests answered, by status code.");

@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(every_command_help_says_what_it_does) {
     {{"snapshot", "create", "--help"},
      "Usage: snapstream snapshot create --data-dir DIR --key FILE [--page-size SIZE]"},
     {{"sync", "--help"},
-     "Usage: snapstream sync --http HOST:PORT --peer PEER_ID [--chunk-size SIZE]"},
+     "Usage: snapstream sync --http HOST:PORT [--peer PEER_ID]... [--plan-id ID]"},
     {{"selfcheck", "--help"}, "Usage: snapstream selfcheck [--records N] [--seed N]"},
     {{"state", "--help"}, "Usage: snapstream state <command> [options]"},
     {{"snapshot", "--help"}, "Usage: snapstream snapshot <command> [options]"},
@@ -132,6 +132,18 @@ BOOST_AUTO_TEST_CASE(every_command_help_says_what_it_does) {
                            "--check-config"}) {
     BOOST_TEST(node.out.find("\n  " + std::string(flag)) != std::string::npos, "missing: " << flag);
   }
+}
+
+BOOST_AUTO_TEST_CASE(help_shows_the_swarm_flags) {
+  auto node = run({"node", "--help"});
+  BOOST_TEST(node.code == 0);
+  for (const char* flag : {"--upload-limit BYTES/s", "--upload-limit-per-peer BYTES/s"})
+    BOOST_TEST(node.out.find("\n  " + std::string(flag)) != std::string::npos, "missing: " << flag);
+  auto sync = run({"sync", "--help"});
+  BOOST_TEST(sync.code == 0);
+  for (const char* flag : {"--peer PEER_ID", "--plan-id ID"})
+    BOOST_TEST(sync.out.find("\n  " + std::string(flag)) != std::string::npos, "missing: " << flag);
+  BOOST_TEST(sync.out.find("[--peer PEER_ID]...") != std::string::npos, sync.out);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_command_exits_2_with_the_usage) {
@@ -504,8 +516,8 @@ BOOST_AUTO_TEST_CASE(config_file_errors_name_the_file_and_key) {
   expect(R"({"token": "x", "token_file": "y"})", "give \"token\" or \"token_file\", not both");
   expect(R"({"log_level": "loud"})", "log_level: 'loud' is not a log level (debug, info, warn or error)");
   expect(R"({"consumer": {"protocols": ["/rpp/snapshots/2.0.0"]}})",
-         "consumer.protocols[0]: expected \"/rpp/snapshots/1.1.0\" or \"/rpp/snapshots/1.0.0\", got "
-         "\"/rpp/snapshots/2.0.0\"");
+         "consumer.protocols[0]: expected \"/rpp/snapshots/1.2.0\", \"/rpp/snapshots/1.1.0\" or "
+         "\"/rpp/snapshots/1.0.0\", got \"/rpp/snapshots/2.0.0\"");
   expect(R"({"provider": {"breaker": {"window_ms": -1}}})",
          "provider.breaker.window_ms: expected an integer from 1 to 86400000, got -1");
 
@@ -515,6 +527,100 @@ BOOST_AUTO_TEST_CASE(config_file_errors_name_the_file_and_key) {
   std::vector<std::string> args{"node", "--trust", bad_trust};
   args.insert(args.end(), base.begin(), base.end());
   check_failure(run(args), "snapstream node: " + bad_trust + ": \"authorities\" is missing");
+}
+
+BOOST_AUTO_TEST_CASE(check_config_reads_the_swarm_settings_and_flags_override_the_limits) {
+  temp_dir dir;
+  const auto config = dir.write("swarm.json", R"({
+    "data_dir": "d", "key_file": "k", "p2p_listen": "/ip4/127.0.0.1/tcp/0", "http_listen": "127.0.0.1:1",
+    "retain_snapshots": 3,
+    "provider": {"upload_limit": {"bytes_per_second": 1048576, "per_peer_bytes_per_second": 65536}},
+    "consumer": {"discovery_timeout_ms": 5000, "max_pending_writes": 4}
+  })");
+  auto c = check_config({"--config", config});
+  BOOST_TEST(c["retain_snapshots"].to_number<std::uint64_t>() == 3u);
+  auto limit = c["provider"].as_object()["upload_limit"].as_object();
+  BOOST_TEST(limit["bytes_per_second"].to_number<std::uint64_t>() == 1048576u);
+  BOOST_TEST(limit["per_peer_bytes_per_second"].to_number<std::uint64_t>() == 65536u);
+  BOOST_TEST(c["consumer"].as_object()["discovery_timeout_ms"].to_number<std::uint64_t>() == 5000u);
+  BOOST_TEST(c["consumer"].as_object()["max_pending_writes"].to_number<std::uint64_t>() == 4u);
+
+  auto f = check_config({"--config", config, "--upload-limit", "100MB/s", "--upload-limit-per-peer=0"});
+  limit = f["provider"].as_object()["upload_limit"].as_object();
+  BOOST_TEST(limit["bytes_per_second"].to_number<std::uint64_t>() == 100'000'000u);
+  BOOST_TEST(limit["per_peer_bytes_per_second"].to_number<std::uint64_t>() == 0u);
+
+  // The defaults, from a command line alone.
+  auto d = check_config({"--data-dir", "d", "--key", "k", "--p2p-listen", listen_flags_p2p, "--http-listen",
+                         "127.0.0.1:1"});
+  BOOST_TEST(d["retain_snapshots"].to_number<std::uint64_t>() == 2u);
+  BOOST_TEST(d["consumer"].as_object()["discovery_timeout_ms"].to_number<std::uint64_t>() == 30000u);
+  BOOST_TEST(d["consumer"].as_object()["max_pending_writes"].to_number<std::uint64_t>() == 8u);
+  BOOST_TEST(json::serialize(d["provider"].as_object()["upload_limit"]) ==
+             R"({"bytes_per_second":0,"per_peer_bytes_per_second":0})");
+}
+
+BOOST_AUTO_TEST_CASE(swarm_config_errors_name_the_key) {
+  temp_dir dir;
+  const std::vector<std::string> base{"--data-dir", "d", "--key", "k", "--p2p-listen", listen_flags_p2p,
+                                      "--http-listen", "127.0.0.1:1", "--check-config"};
+  auto expect = [&](const std::string& text, const std::string& message) {
+    const auto file = dir.write("bad.json", text);
+    std::vector<std::string> args{"node", "--config", file};
+    args.insert(args.end(), base.begin(), base.end());
+    check_failure(run(args), "snapstream node: " + file + ": " + message);
+  };
+  expect(R"({"retain_snapshots": 0})", "retain_snapshots: expected an integer from 1 to 1000, got 0");
+  expect(R"({"retain_snapshots": "all"})", "retain_snapshots: expected an integer from 1 to 1000, got \"all\"");
+  expect(R"({"consumer": {"max_pending_writes": 0}})",
+         "consumer.max_pending_writes: expected an integer from 1 to 1024, got 0");
+  expect(R"({"consumer": {"discovery_timeout_ms": 0}})",
+         "consumer.discovery_timeout_ms: expected an integer from 1 to 86400000, got 0");
+  expect(R"({"consumer": {"discovery_timeout": 5}})", "unknown key \"consumer.discovery_timeout\"");
+  expect(R"({"provider": {"upload_limit": 5}})", "provider.upload_limit: expected an object, got 5");
+  expect(R"({"provider": {"upload_limit": {"bytes_per_second": -1}}})",
+         "provider.upload_limit.bytes_per_second: expected an integer from 0 to 1099511627776, got -1");
+  expect(R"({"provider": {"upload_limit": {"per_peer_bytes_per_second": "1MiB"}}})",
+         "provider.upload_limit.per_peer_bytes_per_second: expected an integer from 0 to 1099511627776, got \"1MiB\"");
+  expect(R"({"provider": {"upload_limit": {"burst": 1}}})", "unknown key \"provider.upload_limit.burst\"");
+}
+
+BOOST_AUTO_TEST_CASE(bad_swarm_flags_exit_2) {
+  const std::string node_usage = "Usage: snapstream node --data-dir DIR";
+  const std::vector<std::string> node{"node", "--data-dir", "d", "--key", "k", "--http-listen", "127.0.0.1:1",
+                                      "--p2p-listen", listen_flags_p2p, "--check-config"};
+  auto with = [&](std::vector<std::string> base, std::vector<std::string> extra) {
+    base.insert(base.end(), extra.begin(), extra.end());
+    return run(base);
+  };
+  check_usage_error(with(node, {"--upload-limit", "lots"}),
+                    "snapstream node: --upload-limit: 'lots' is not a rate (a size per second, e.g. 50MiB/s; 0 = "
+                    "unlimited)",
+                    node_usage);
+  check_usage_error(with(node, {"--upload-limit-per-peer"}),
+                    "snapstream node: option --upload-limit-per-peer needs a value (BYTES/s)", node_usage);
+  check_usage_error(with(node, {"--upload-limit", "1MiB", "--upload-limit", "2MiB"}),
+                    "snapstream node: option --upload-limit given twice", node_usage);
+
+  const std::string sync_usage = "Usage: snapstream sync";
+  const std::string a = libp2p::identity::generate().id().to_string();
+  const std::string b = libp2p::identity::generate().id().to_string();
+  const std::vector<std::string> sync{"sync", "--http", "127.0.0.1:1"};
+  check_usage_error(with(sync, {"--plan-id", "abc"}), "snapstream sync: --plan-id: 'abc' is not 64 hex characters",
+                    sync_usage);
+  check_usage_error(with(sync, {"--plan-id", std::string(63, 'a') + "g"}),
+                    "snapstream sync: --plan-id: '" + std::string(63, 'a') + "g' is not 64 hex characters",
+                    sync_usage);
+  check_usage_error(with(sync, {"--peer", a, "--peer", "nonsense"}),
+                    "snapstream sync: --peer: 'nonsense' is not a peer id (peer id \"nonsense\": peer id multihash "
+                    "length is not one byte)",
+                    sync_usage);
+  check_usage_error(with(sync, {"--peer", a, "--peer", b, "--resume", "3"}),
+                    "snapstream sync: --resume: give at most one --peer (a resumed session keeps its providers)",
+                    sync_usage);
+  check_usage_error(with(sync, {"--plan-id", std::string(64, 'a'), "--resume", "3"}),
+                    "snapstream sync: --plan-id: a resumed session keeps its snapshot (leave out --plan-id)",
+                    sync_usage);
 }
 
 BOOST_AUTO_TEST_CASE(bad_node_flags_exit_2) {

@@ -58,6 +58,48 @@ BOOST_AUTO_TEST_CASE(flags_fill_the_node_options) {
   BOOST_TEST(!s->check_config);
 }
 
+BOOST_AUTO_TEST_CASE(upload_limit_flags_take_sizes_per_second) {
+  auto s = settings(minimal_and({"--upload-limit", "50MiB/s", "--upload-limit-per-peer", "8MB"}));
+  BOOST_REQUIRE(s);
+  BOOST_TEST(s->options.provider.upload_limit.bytes_per_second == 50u << 20);
+  BOOST_TEST(s->options.provider.upload_limit.per_peer_bytes_per_second == 8'000'000u);
+  auto unlimited = settings(minimal_and({"--upload-limit", "0"}));
+  BOOST_REQUIRE(unlimited);
+  BOOST_TEST(unlimited->options.provider.upload_limit.bytes_per_second == 0u);
+  // Without the flags the node sends as fast as it can.
+  auto defaults = settings(minimal);
+  BOOST_REQUIRE(defaults);
+  BOOST_TEST((defaults->options.provider.upload_limit == actors::upload_limits{}));
+
+  auto bad = settings(minimal_and({"--upload-limit", "fast"}));
+  BOOST_REQUIRE(!bad);
+  BOOST_TEST(bad.error().is(app_errc::usage));
+  BOOST_TEST(bad.error().message() == "--upload-limit: 'fast' is not a rate (a size per second, e.g. 50MiB/s; 0 = unlimited)");
+  auto per_hour = settings(minimal_and({"--upload-limit-per-peer", "5MiB/h"}));
+  BOOST_REQUIRE(!per_hour);
+  BOOST_TEST(per_hour.error().message() ==
+             "--upload-limit-per-peer: '5MiB/h' is not a rate (a size per second, e.g. 50MiB/s; 0 = unlimited)");
+  auto huge = settings(minimal_and({"--upload-limit", "2TiB/s"}));
+  BOOST_REQUIRE(!huge);
+  BOOST_TEST(huge.error().message() == "--upload-limit: 2TiB/s is above 1TiB/s (1099511627776 bytes per second)");
+}
+
+BOOST_AUTO_TEST_CASE(swarm_settings_have_their_defaults_and_appear_in_the_effective_config) {
+  auto s = settings(minimal);
+  BOOST_REQUIRE(s);
+  BOOST_TEST(s->options.provider.retain_snapshots == 2u);
+  BOOST_TEST(s->options.consumer.retain_snapshots == 2u);
+  BOOST_TEST(s->options.consumer.discovery_timeout.count() == 30000);
+  BOOST_TEST(s->options.consumer.max_pending_writes == 8u);
+  const auto c = effective_config(*s).as_object();
+  BOOST_TEST(c.at("retain_snapshots").as_uint64() == 2u);
+  BOOST_TEST(c.at("consumer").as_object().at("discovery_timeout_ms").as_uint64() == 30000u);
+  BOOST_TEST(c.at("consumer").as_object().at("max_pending_writes").as_uint64() == 8u);
+  const auto& limit = c.at("provider").as_object().at("upload_limit").as_object();
+  BOOST_TEST(limit.at("bytes_per_second").as_uint64() == 0u);
+  BOOST_TEST(limit.at("per_peer_bytes_per_second").as_uint64() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(the_environment_gives_the_token_and_a_default_log_level) {
   node_environment env;
   env.rpc_token = "tok-123";

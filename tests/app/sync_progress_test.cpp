@@ -20,6 +20,13 @@ actors::session_status status(std::optional<std::uint64_t> last_chunk, std::uint
   return s;
 }
 
+actors::peer_status provider(std::string peer, std::string state) {
+  actors::peer_status p;
+  p.peer = std::move(peer);
+  p.state = std::move(state);
+  return p;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(sync_progress_display)
@@ -99,6 +106,49 @@ BOOST_AUTO_TEST_CASE(the_bar_fits_the_terminal) {
   BOOST_TEST(line == expected);
   BOOST_TEST(line.size() == 80u);
   BOOST_TEST(progress_bar_line(status(63, 128, 64u << 20), 0, 30).size() == 30u);
+}
+
+BOOST_AUTO_TEST_CASE(chunks_applied_out_of_order_count_towards_the_progress) {
+  auto s = status(1, 8, 6u << 20); // the contiguous prefix is 2 chunks...
+  s.chunks_applied = 6;            // ...but 6 are applied
+  auto p = progress_of(s);
+  BOOST_TEST(p.chunks_done == 6u);
+  BOOST_TEST(p.fraction == 0.75);
+  BOOST_TEST(*p.estimated_total == 8u << 20);
+  // A node that does not report chunks_applied applies in order.
+  BOOST_TEST(progress_of(status(1, 8, 2u << 20)).chunks_done == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(active_providers_are_those_working_for_the_job) {
+  auto s = status(3, 8, 4u << 20);
+  BOOST_TEST(providers_of(s).total == 0u);
+  s.peers = {provider("a", "fetching"), provider("b", "idle"),    provider("c", "chain"),
+             provider("d", "waiting"),  provider("e", "demoted"), provider("f", "banned"),
+             provider("g", "dropped"),  provider("h", "done"),    provider("i", "planning")};
+  const auto n = providers_of(s);
+  BOOST_TEST(n.active == 4u);
+  BOOST_TEST(n.total == 9u);
+}
+
+BOOST_AUTO_TEST_CASE(lines_show_the_active_providers_when_there_are_any) {
+  auto s = status(63, 128, 64u << 20);
+  s.peers = {provider("a", "fetching"), provider("b", "fetching"), provider("c", "banned")};
+  BOOST_TEST(progress_plain_line(s, 32.0 * 1024 * 1024) ==
+             "session 3 syncing 50% 64.0 MiB chunk 64/128 32.0 MiB/s ETA 0:02 providers 2/3");
+  s.retries = 1;
+  BOOST_TEST(progress_plain_line(s, 0).ends_with(" providers 2/3 retries 1"));
+  const std::string bar = progress_bar_line(s, 32.0 * 1024 * 1024, 100);
+  BOOST_TEST(bar.ends_with("  chunk 64/128  providers 2/3"), bar);
+  BOOST_TEST(bar.size() <= 100u);
+
+  auto planning = status(std::nullopt, 0, 0);
+  planning.total_chunks.reset();
+  planning.state = actors::session_state::planning;
+  planning.peers = s.peers;
+  BOOST_TEST(progress_plain_line(planning, 0) == "session 3 planning: waiting for the plan from 3 providers");
+  planning.peers.clear();
+  planning.peer.clear();
+  BOOST_TEST(progress_plain_line(planning, 0) == "session 3 planning: discovering providers");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

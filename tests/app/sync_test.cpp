@@ -1,6 +1,6 @@
 // `snapstream sync` against a control-plane server over a scripted node
 // (tests/http's fake backend): a verified session, a failed one, a refused
-// token, and Ctrl-C.
+// token, Ctrl-C, and the swarm: several providers, discovery, a named plan.
 #define BOOST_TEST_MODULE app_sync
 #include <boost/test/unit_test.hpp>
 
@@ -29,7 +29,8 @@ actors::start_command wait_for_start(test_server& server, child& sync) {
   while (std::chrono::steady_clock::now() < deadline) {
     const auto& out = sync.out_so_far();
     const bool answered = out.find(" started from ") != std::string::npos ||
-                          out.find(" resumed from ") != std::string::npos;
+                          out.find(" started, discovering providers\n") != std::string::npos ||
+                          out.find(" resumed") != std::string::npos;
     if (answered) {
       if (auto cmd = server.backend().last_command()) return *cmd;
     }
@@ -52,6 +53,28 @@ actors::session_status syncing(const std::string& peer, std::uint64_t chunks_don
   s.last_chunk_index = chunks_done - 1;
   s.bytes_received = bytes;
   return s;
+}
+
+actors::peer_status provider(const std::string& peer, std::string state, std::uint64_t chunks) {
+  actors::peer_status p;
+  p.peer = peer;
+  p.state = std::move(state);
+  p.chunks = chunks;
+  p.bytes = chunks << 20;
+  return p;
+}
+
+/// The lines of `text`, without their line ends.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    out.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
 }
 
 } // namespace
@@ -171,4 +194,119 @@ BOOST_AUTO_TEST_CASE(ctrl_c_stops_watching_and_says_how_to_resume) {
   auto still = boost::asio::co_spawn(io, server.backend().session(1), boost::asio::use_future);
   io.run();
   BOOST_TEST(still.get().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(sync_from_several_providers_shows_the_active_ones_and_each_share) {
+  test_server server;
+  const std::string a = provider_id();
+  const std::string b = provider_id();
+  const std::string c = provider_id();
+  const std::string http = "127.0.0.1:" + std::to_string(server.port());
+  child sync({"sync", "--http", http, "--peer", a, "--peer", b, "--peer", c, "--interval", "20"},
+             {{"RPP_RPC_TOKEN", token}});
+  const auto cmd = wait_for_start(server, sync);
+  BOOST_TEST(cmd.peer.empty());
+  BOOST_TEST((cmd.peers == std::vector<std::string>{a, b, c}));
+  BOOST_TEST(!cmd.plan_id);
+
+  // Chunks land out of order: 5 applied, the contiguous prefix is 2.
+  auto running = syncing(a, 2, 5u << 20);
+  running.chunks_applied = 5;
+  running.peers = {provider(a, "fetching", 3), provider(b, "idle", 2), provider(c, "waiting", 0)};
+  server.backend().add_session(running);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (sync.out_so_far().find("providers 2/3") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    sync.pump(std::chrono::milliseconds(20));
+  auto done = syncing(a, 8, 8u << 20);
+  done.state = actors::session_state::verified;
+  done.verified = true;
+  done.chunks_applied = 8;
+  done.peers = {provider(a, "done", 5), provider(b, "done", 3), provider(c, "banned", 0)};
+  server.backend().add_session(done);
+
+  auto r = sync.wait(std::chrono::seconds(30));
+  BOOST_TEST(r.code == 0, r.err);
+  BOOST_TEST(first_line(r.out) == "session 1 started from " + a + ", " + b + ", " + c);
+  BOOST_TEST(r.out.find("\nsession 1 syncing 62% 5.00 MiB chunk 5/8 ") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find(" providers 2/3\n") != std::string::npos, r.out);
+  // Each provider's share, then the verified line, last as before.
+  const auto lines = lines_of(r.out);
+  BOOST_REQUIRE_GE(lines.size(), 4u);
+  BOOST_TEST(lines[lines.size() - 4] == "provider peer=" + a + " bytes=5242880 chunks=5");
+  BOOST_TEST(lines[lines.size() - 3] == "provider peer=" + b + " bytes=3145728 chunks=3");
+  BOOST_TEST(lines[lines.size() - 2] == "provider peer=" + c + " bytes=0 chunks=0");
+  BOOST_TEST(lines.back().starts_with("verified session=1 state_root=" + std::string(64, 'e') + " bytes=8388608 "));
+}
+
+BOOST_AUTO_TEST_CASE(sync_without_a_peer_lets_the_node_discover_and_may_name_the_plan) {
+  test_server server;
+  const std::string plan(64, 'c');
+  const std::string http = "127.0.0.1:" + std::to_string(server.port());
+  child sync({"sync", "--http", http, "--plan-id", plan, "--interval", "20"}, {{"RPP_RPC_TOKEN", token}});
+  const auto cmd = wait_for_start(server, sync);
+  BOOST_TEST(cmd.peer.empty());
+  BOOST_TEST(cmd.peers.empty());
+  BOOST_TEST((cmd.plan_id == std::optional<std::string>(plan)));
+  auto failed = syncing(provider_id(), 2, 2u << 20);
+  failed.state = actors::session_state::failed;
+  failed.error = "no provider offers snapshot " + plan;
+  failed.error_code = "remote";
+  server.backend().add_session(failed);
+  auto r = sync.wait(std::chrono::seconds(30));
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(first_line(r.out) == "session 1 started, discovering providers");
+  // The job keeps its providers: resuming it needs no --peer.
+  BOOST_TEST(r.err == "snapstream sync: session 1 failed: no provider offers snapshot " + plan +
+                          " (error_code=remote); resume it with: snapstream sync --http " + http + " --resume 1\n");
+}
+
+BOOST_AUTO_TEST_CASE(resume_without_a_peer_resumes_the_job_with_all_its_providers) {
+  test_server server;
+  const std::string a = provider_id();
+  const std::string b = provider_id();
+  auto failed = syncing(a, 3, 3u << 20);
+  failed.session = 6;
+  failed.state = actors::session_state::failed;
+  failed.error = "network";
+  failed.peers = {provider(a, "dropped", 2), provider(b, "dropped", 1)};
+  server.backend().add_session(failed);
+  const std::string http = "127.0.0.1:" + std::to_string(server.port());
+  child sync({"sync", "--http", http, "--resume", "6", "--interval", "20"}, {{"RPP_RPC_TOKEN", token}});
+  const auto cmd = wait_for_start(server, sync);
+  BOOST_TEST(cmd.peer.empty());
+  BOOST_TEST(cmd.peers.empty());
+  BOOST_REQUIRE(cmd.resume);
+  BOOST_TEST(cmd.resume->session == 6u);
+  auto done = syncing(a, 8, 8u << 20);
+  done.session = 6;
+  done.state = actors::session_state::verified;
+  done.verified = true;
+  server.backend().add_session(done);
+  auto r = sync.wait(std::chrono::seconds(30));
+  BOOST_TEST(r.code == 0, r.err);
+  // The fake node answers a resume with the status it makes of the command: no provider named.
+  BOOST_TEST(first_line(r.out) == "session 6 resumed");
+}
+
+BOOST_AUTO_TEST_CASE(watching_a_running_job_names_its_providers) {
+  test_server server;
+  const std::string a = provider_id();
+  const std::string b = provider_id();
+  auto running = syncing(a, 3, 3u << 20);
+  running.session = 8;
+  running.peers = {provider(a, "fetching", 2), provider(b, "fetching", 1)};
+  server.backend().add_session(running);
+  const std::string http = "127.0.0.1:" + std::to_string(server.port());
+  child sync({"sync", "--http", http, "--resume", "8", "--interval", "20"}, {{"RPP_RPC_TOKEN", token}});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (sync.out_so_far().find("providers 2/2") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    sync.pump(std::chrono::milliseconds(20));
+  auto done = running;
+  done.state = actors::session_state::verified;
+  done.verified = true;
+  server.backend().add_session(done);
+  auto r = sync.wait(std::chrono::seconds(30));
+  BOOST_TEST(r.code == 0, r.err);
+  BOOST_TEST(first_line(r.out) == "watching session 8 (syncing) from " + a + ", " + b);
+  BOOST_TEST(!server.backend().last_command()); // watched, not resumed
 }

@@ -106,6 +106,81 @@ BOOST_AUTO_TEST_CASE(a_full_status_survives_the_round_trip) {
   BOOST_TEST((*got == st));
 }
 
+BOOST_AUTO_TEST_CASE(a_swarm_status_survives_the_round_trip) {
+  test_server s;
+  actors::session_status st;
+  st.session = 11;
+  st.peer = "12D3KooWA";
+  st.root = "ff00";
+  st.plan_id = "ff00";
+  st.total_chunks = 10;
+  st.last_chunk_index = 1;
+  st.state = actors::session_state::syncing;
+  st.bytes_received = 458752;
+  st.throughput = 65536;
+  st.chunks_applied = 7;
+  st.chunk_writes = 8;
+  actors::peer_status a;
+  a.peer = "12D3KooWA";
+  a.state = "fetching";
+  a.bytes = 327680;
+  a.chunks = 5;
+  a.rate = 40960; // whole bytes per second and whole milliseconds: what the JSON carries
+  a.rtt_ms = 7;
+  a.failures = 1;
+  actors::peer_status b;
+  b.peer = "12D3KooWB";
+  b.state = "demoted";
+  b.bytes = 131072;
+  b.chunks = 2;
+  b.backpressure = 4;
+  b.last_error = "chunk 3: no answer within 2000 ms";
+  b.last_error_code = "network";
+  st.peers = {a, b};
+  s.backend().add_session(st);
+  boost::asio::io_context io;
+  control_client client(io.get_executor(), config_for(s.port()));
+  auto got = run(io, client.session(st.session));
+  BOOST_REQUIRE(got.has_value());
+  BOOST_TEST((*got == st));
+  auto listed = run(io, client.sessions());
+  BOOST_REQUIRE(listed.has_value());
+  BOOST_REQUIRE_EQUAL(listed->size(), 1u);
+  BOOST_TEST((listed->front() == st));
+}
+
+BOOST_AUTO_TEST_CASE(swarm_start_commands_reach_the_node_as_given) {
+  test_server s;
+  boost::asio::io_context io;
+  control_client client(io.get_executor(), config_for(s.port()));
+
+  actors::start_command several;
+  several.peers = {"12D3KooWA", "12D3KooWB", "12D3KooWC"};
+  several.plan_id = std::string(64, 'b');
+  auto started = run(io, client.start_session(several));
+  BOOST_REQUIRE(started.has_value());
+  BOOST_TEST(started->peers.size() == 3u);
+  BOOST_TEST(started->peers[2].peer == "12D3KooWC");
+  BOOST_TEST(started->plan_id.value_or("") == std::string(64, 'b'));
+  auto cmd = s.backend().last_command();
+  BOOST_REQUIRE(cmd.has_value());
+  BOOST_TEST((cmd->peers == several.peers));
+  BOOST_TEST((cmd->plan_id == several.plan_id));
+
+  // No provider: the node discovers them.
+  auto discovering = run(io, client.start_session({}));
+  BOOST_REQUIRE(discovering.has_value());
+  BOOST_TEST(discovering->peer.empty());
+  BOOST_TEST(discovering->peers.empty());
+
+  actors::start_command bad_plan;
+  bad_plan.plan_id = "xyz";
+  auto refused = run(io, client.start_session(bad_plan));
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(refused.error().is(actors::control_errc::invalid_argument));
+  BOOST_TEST(refused.error().message() == "HTTP 400: invalid plan_id: expected 64 hex characters, got 'xyz'");
+}
+
 BOOST_AUTO_TEST_CASE(node_errors_keep_their_control_errc_and_message) {
   test_server s;
   boost::asio::io_context io;
@@ -208,6 +283,27 @@ BOOST_AUTO_TEST_CASE(metrics_text_is_returned_verbatim) {
   auto doc = parse_prometheus(*text);
   BOOST_TEST_REQUIRE(doc.error == "");
   BOOST_TEST(doc.value("snapstream_snapshot_bytes_received_total") == 123456789.0);
+}
+
+BOOST_AUTO_TEST_CASE(swarm_metrics_come_through_the_client) {
+  test_server s;
+  actors::metrics_snapshot m;
+  actors::peer_status p;
+  p.peer = "12D3KooWA";
+  p.bytes = 4096;
+  m.sync_peers = {p};
+  m.served_peers = {{"12D3KooWB", 8192, 2}};
+  m.throttle_wait_ms = 1500;
+  s.backend().set_metrics(m);
+  boost::asio::io_context io;
+  control_client client(io.get_executor(), config_for(s.port()));
+  auto text = run(io, client.metrics_text());
+  BOOST_REQUIRE(text.has_value());
+  auto doc = parse_prometheus(*text);
+  BOOST_TEST_REQUIRE(doc.error == "");
+  BOOST_TEST(doc.value("snapstream_sync_peer_bytes_total", {{"peer", "12D3KooWA"}}) == 4096.0);
+  BOOST_TEST(doc.value("snapstream_served_peer_chunks_total", {{"peer", "12D3KooWB"}}) == 2.0);
+  BOOST_TEST(doc.value("snapstream_upload_throttle_wait_seconds_total") == 1.5);
 }
 
 BOOST_AUTO_TEST_CASE(an_answer_that_is_not_http_is_malformed_response) {

@@ -49,6 +49,136 @@ BOOST_AUTO_TEST_CASE(a_start_command_round_trips_through_its_body) {
   BOOST_TEST(*parsed->resume->update_index == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_swarm_start_command_round_trips_through_its_body) {
+  actors::start_command cmd;
+  cmd.peer = "12D3KooWA";
+  cmd.peers = {"12D3KooWB", "12D3KooWC"};
+  cmd.plan_id = std::string(64, 'f');
+  cmd.chunk_size = 65536;
+  const auto body = render_start_command(cmd);
+  BOOST_TEST(body == R"({"peer":"12D3KooWA","peers":["12D3KooWB","12D3KooWC"],"plan_id":")" + std::string(64, 'f') +
+                         R"(","chunk_size":65536})");
+  auto parsed = parse_start_command(body);
+  BOOST_REQUIRE(parsed.has_value());
+  BOOST_TEST(parsed->peer == "12D3KooWA");
+  BOOST_TEST((parsed->peers == cmd.peers));
+  BOOST_TEST(*parsed->plan_id == *cmd.plan_id);
+  BOOST_TEST(*parsed->chunk_size == 65536u);
+  BOOST_TEST(!parsed->resume.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_start_without_providers_is_an_empty_object_and_a_discovery) {
+  BOOST_TEST(render_start_command({}) == "{}");
+  auto parsed = parse_start_command("{}");
+  BOOST_REQUIRE(parsed.has_value());
+  BOOST_TEST(parsed->peer.empty());
+  BOOST_TEST(parsed->peers.empty());
+  BOOST_TEST(!parsed->plan_id.has_value());
+
+  // A resume may leave the providers to the job.
+  actors::start_command resume;
+  resume.resume.emplace();
+  resume.resume->session = 12;
+  BOOST_TEST(render_start_command(resume) == R"({"resume":{"session":12}})");
+  auto again = parse_start_command(render_start_command(resume));
+  BOOST_REQUIRE(again.has_value());
+  BOOST_TEST(again->peer.empty());
+  BOOST_TEST(again->resume->session == 12u);
+}
+
+BOOST_AUTO_TEST_CASE(swarm_fields_of_a_start_are_checked_before_the_node_sees_them) {
+  struct bad_case {
+    std::string body;
+    std::string message;
+  };
+  const std::vector<bad_case> cases{
+      {R"({"peer":""})", "peer must not be empty"},
+      {R"({"peers":"12D3KooWA"})", "peers must be an array of strings"},
+      {R"({"peers":[["12D3KooWA"]]})", "peers must be an array of strings"},
+      {R"({"plan_id":false})", "plan_id must be a string"},
+      {R"({"peer":"p","plan_id":"x","resume":{"session":1}})", "plan_id cannot be given with resume (use resume.plan_id)"},
+      {R"({"peers":["p"],"resume":{"session":1}})",
+       "peers cannot be given with resume (a resumed session keeps its providers)"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("body " << c.body) {
+      auto r = parse_start_command(c.body);
+      BOOST_REQUIRE(!r);
+      BOOST_TEST(r.error().is(actors::control_errc::invalid_argument));
+      BOOST_TEST(r.error().message() == c.message);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_swarm_status_round_trips_and_rounds_its_rates) {
+  actors::session_status s;
+  s.session = 4;
+  s.peer = "12D3KooWA";
+  s.state = actors::session_state::syncing;
+  s.chunks_applied = 5;
+  s.chunk_writes = 6;
+  actors::peer_status a;
+  a.peer = "12D3KooWA";
+  a.state = "fetching";
+  a.bytes = 1 << 20;
+  a.chunks = 5;
+  a.rate = 524288.4;
+  a.rtt_ms = 0.6;
+  a.failures = 2;
+  a.backpressure = 1;
+  a.last_error = "timed out";
+  a.last_error_code = "network";
+  actors::peer_status b;
+  b.peer = "12D3KooWB";
+  b.state = "waiting";
+  s.peers = {a, b};
+  const auto body = render_status(s);
+  BOOST_TEST(body.find(R"("retries":0,"chunks_applied":5,"chunk_writes":6,"peers":[{"peer":"12D3KooWA",)"
+                       R"("state":"fetching","bytes":1048576,"chunks":5,"rate":524288,"rtt_ms":1,"failures":2,)"
+                       R"("backpressure":1,"last_error":"timed out","last_error_code":"network"},)") !=
+             std::string::npos, body);
+  auto parsed = parse_status(body);
+  BOOST_REQUIRE(parsed.has_value());
+  // What the JSON carries comes back: rates in whole bytes per second, round trips in whole ms.
+  a.rate = 524288;
+  a.rtt_ms = 1;
+  s.peers[0] = a;
+  BOOST_TEST((*parsed == s));
+}
+
+BOOST_AUTO_TEST_CASE(a_status_without_the_swarm_keys_reads_as_no_chunks_and_no_providers) {
+  auto r = parse_status(R"({"session":1,"peer":"p","root":"","verified":false,"state":"syncing","bytes_received":0,"throughput":0,"retries":0})");
+  BOOST_REQUIRE(r.has_value());
+  BOOST_TEST(r->chunks_applied == 0u);
+  BOOST_TEST(r->chunk_writes == 0u);
+  BOOST_TEST(r->peers.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_status_with_a_mistyped_provider_is_malformed) {
+  const std::string head =
+      R"({"session":1,"peer":"p","root":"","verified":false,"state":"syncing","bytes_received":0,"throughput":0,"retries":0,)";
+  const std::string ok_peer = R"({"peer":"a","state":"idle","bytes":0,"chunks":0,"rate":0,"rtt_ms":0,"failures":0,"backpressure":0})";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"("peers":{})", "status.peers must be an array"},
+      {R"("peers":[)" + ok_peer + R"(,7])", "status.peers[1] must be a JSON object"},
+      {R"("peers":[{"state":"idle"}])", "status.peers[0].peer must be a string"},
+      {R"("peers":[{"peer":"a","state":"idle","bytes":-1}])", "status.peers[0].bytes must be a non-negative integer"},
+      {R"("peers":[{"peer":"a","state":"idle","bytes":0,"chunks":0,"failures":0,"backpressure":0,"rate":"fast"}])",
+       "status.peers[0].rate must be a number"},
+      {R"("peers":[{"peer":"a","state":"idle","bytes":0,"chunks":0,"failures":0,"backpressure":0,"rate":0,"rtt_ms":0,"last_error":5}])",
+       "status.peers[0].last_error must be a string"},
+      {R"("chunks_applied":"many")", "status.chunks_applied must be a non-negative integer"},
+  };
+  for (const auto& [tail, message] : cases) {
+    BOOST_TEST_CONTEXT(tail) {
+      auto r = parse_status(head + tail + "}");
+      BOOST_REQUIRE(!r);
+      BOOST_TEST(r.error().is(http_errc::malformed_response));
+      BOOST_TEST(r.error().message() == message);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(null_optional_fields_count_as_absent) {
   auto parsed = parse_start_command(R"({"peer":"p","chunk_size":null,"resume":null})");
   BOOST_REQUIRE(parsed.has_value());

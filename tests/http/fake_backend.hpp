@@ -6,7 +6,11 @@
 ///   "stopping" -> shutting_down, "boom" -> internal,
 ///   "throw" -> the call throws, "slow" -> waits a minute (cancellable),
 ///   a resume of session 999 -> resume_rejected naming chunk 7;
-/// anything else creates a session in state `planning`.
+///   an id in `peers` starting "bad" -> invalid_argument as above;
+///   a `plan_id` that is not 64 hex characters -> the node's invalid_argument;
+/// anything else creates a session in state `planning`: its `peer` is the
+/// first provider (empty for a discovery), and a start with `peers` lists
+/// every provider, `planning`, in `peers`.
 /// Thread-safe: the test thread configures it while the server's thread calls it.
 
 #include "actors/control.hpp"
@@ -68,6 +72,12 @@ public:
     }
     if (cmd.peer == "throw") throw std::runtime_error("backend exploded");
     if (cmd.peer.rfind("bad", 0) == 0) co_return error{control_errc::invalid_argument, "invalid peer id: " + cmd.peer};
+    for (const auto& p : cmd.peers)
+      if (p.rfind("bad", 0) == 0) co_return error{control_errc::invalid_argument, "invalid peer id: " + p};
+    if (cmd.plan_id && (cmd.plan_id->size() != 64 ||
+                        cmd.plan_id->find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+      co_return error{control_errc::invalid_argument,
+                      "invalid plan_id: expected 64 hex characters, got '" + *cmd.plan_id + "'"};
     if (cmd.peer == "unreachable")
       co_return error{control_errc::peer_unreachable, "provider unreachable did not answer: connection refused"};
     if (cmd.peer == "busy") co_return error{control_errc::saturated, "too many sessions: 4 running"};
@@ -79,9 +89,21 @@ public:
     std::lock_guard lock(mutex_);
     actors::session_status s;
     s.session = cmd.resume ? cmd.resume->session : next_id_++;
-    s.peer = cmd.peer;
+    s.peer = cmd.peer.empty() && !cmd.peers.empty() ? cmd.peers.front() : cmd.peer;
     s.chunk_size = cmd.chunk_size;
     if (cmd.resume) s.plan_id = cmd.resume->plan_id;
+    if (cmd.plan_id) s.plan_id = cmd.plan_id;
+    if (!cmd.peers.empty()) {
+      std::vector<std::string> providers;
+      if (!cmd.peer.empty()) providers.push_back(cmd.peer);
+      providers.insert(providers.end(), cmd.peers.begin(), cmd.peers.end());
+      for (auto& p : providers) {
+        actors::peer_status ps;
+        ps.peer = std::move(p);
+        ps.state = "planning";
+        s.peers.push_back(std::move(ps));
+      }
+    }
     sessions_[s.session] = s;
     co_return s;
   }

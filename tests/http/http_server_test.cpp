@@ -119,8 +119,19 @@ BOOST_AUTO_TEST_CASE(post_session_rejects_malformed_bodies_with_400) {
       {R"({"peer":)", "", "invalid_json"},
       {"", "", "invalid_json"},
       {R"(["peer"])", "request body must be a JSON object", "invalid_argument"},
-      {R"({"chunk_size":10})", "missing field: peer", "invalid_argument"},
       {R"({"peer":7})", "peer must be a string", "invalid_argument"},
+      {R"({"peer":""})", "peer must not be empty", "invalid_argument"},
+      {R"({"peers":"12D3KooWA"})", "peers must be an array of strings", "invalid_argument"},
+      {R"({"peers":{"a":"12D3KooWA"}})", "peers must be an array of strings", "invalid_argument"},
+      {R"({"peers":["12D3KooWA",7]})", "peers must be an array of strings", "invalid_argument"},
+      {R"({"peer":"p","peers":[null]})", "peers must be an array of strings", "invalid_argument"},
+      {R"({"plan_id":7})", "plan_id must be a string", "invalid_argument"},
+      {R"({"plan_id":["ab"]})", "plan_id must be a string", "invalid_argument"},
+      {R"({"plan_id":"ab","resume":{"session":1}})", "plan_id cannot be given with resume (use resume.plan_id)",
+       "invalid_argument"},
+      {R"({"peers":["12D3KooWA"],"resume":{"session":1}})",
+       "peers cannot be given with resume (a resumed session keeps its providers)", "invalid_argument"},
+      {R"({"peers":["a"],"colour":"red"})", "unknown field: colour", "invalid_argument"},
       {R"({"peer":"p","chunk_size":0})", "chunk_size must be greater than zero", "invalid_argument"},
       {R"({"peer":"p","chunk_size":-5})", "chunk_size must be a non-negative integer", "invalid_argument"},
       {R"({"peer":"p","chunk_size":"big"})", "chunk_size must be a non-negative integer", "invalid_argument"},
@@ -151,6 +162,73 @@ BOOST_AUTO_TEST_CASE(post_session_rejects_malformed_bodies_with_400) {
     }
   }
   BOOST_TEST(!s.backend().last_command().has_value()); // none reached the node
+}
+
+BOOST_AUTO_TEST_CASE(post_session_with_several_providers_passes_them_all) {
+  test_server s;
+  auto r = post_session(s.port(), R"({"peers":["12D3KooWA","12D3KooWB","12D3KooWC"],"chunk_size":65536})");
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(r.body == R"({"session":1,"peer":"12D3KooWA","root":"","chunk_size":65536,"verified":false,)"
+                       R"("state":"planning","bytes_received":0,"throughput":0,"retries":0,"peers":[)"
+                       R"({"peer":"12D3KooWA","state":"planning","bytes":0,"chunks":0,"rate":0,"rtt_ms":0,"failures":0,"backpressure":0},)"
+                       R"({"peer":"12D3KooWB","state":"planning","bytes":0,"chunks":0,"rate":0,"rtt_ms":0,"failures":0,"backpressure":0},)"
+                       R"({"peer":"12D3KooWC","state":"planning","bytes":0,"chunks":0,"rate":0,"rtt_ms":0,"failures":0,"backpressure":0}]})");
+  auto cmd = s.backend().last_command();
+  BOOST_REQUIRE(cmd.has_value());
+  BOOST_TEST(cmd->peer.empty());
+  BOOST_TEST((cmd->peers == std::vector<std::string>{"12D3KooWA", "12D3KooWB", "12D3KooWC"}));
+  BOOST_TEST(!cmd->plan_id.has_value());
+
+  // rpp's `peer` and the swarm's `peers` go together.
+  BOOST_TEST(post_session(s.port(), R"({"peer":"12D3KooWA","peers":["12D3KooWB"]})").status == 200u);
+  cmd = s.backend().last_command();
+  BOOST_TEST(cmd->peer == "12D3KooWA");
+  BOOST_TEST((cmd->peers == std::vector<std::string>{"12D3KooWB"}));
+}
+
+BOOST_AUTO_TEST_CASE(post_session_without_providers_asks_the_node_to_discover_them) {
+  test_server s;
+  for (std::string_view body : {R"({})", R"({"chunk_size":10})", R"({"peer":null,"peers":null,"plan_id":null})",
+                                R"({"peers":[]})"}) {
+    BOOST_TEST_CONTEXT("body " << body) {
+      auto r = post_session(s.port(), body);
+      BOOST_TEST(r.status == 200u);
+      BOOST_TEST(r.body.find(R"("peer":"","root":"")") != std::string::npos, r.body);
+      auto cmd = s.backend().last_command();
+      BOOST_REQUIRE(cmd.has_value());
+      BOOST_TEST(cmd->peer.empty());
+      BOOST_TEST(cmd->peers.empty());
+      BOOST_TEST(!cmd->plan_id.has_value());
+      BOOST_TEST(!cmd->resume.has_value());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(post_session_with_a_plan_id_names_the_snapshot) {
+  test_server s;
+  const std::string plan(64, 'a');
+  auto r = post_session(s.port(), R"({"plan_id":")" + plan + R"("})");
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(r.body == R"({"session":1,"peer":"","root":"","plan_id":")" + plan +
+                         R"(","verified":false,"state":"planning","bytes_received":0,"throughput":0,"retries":0})");
+  BOOST_TEST(s.backend().last_command()->plan_id.value_or("") == plan);
+  // The plan id's form is the node's to judge; its refusal is a 400.
+  check_error(post_session(s.port(), R"({"peers":["12D3KooWA"],"plan_id":"abc"})"), 400,
+              "invalid plan_id: expected 64 hex characters, got 'abc'", "invalid_argument");
+  check_error(post_session(s.port(), R"({"peers":["12D3KooWA","bad-b"]})"), 400, "invalid peer id: bad-b",
+              "invalid_argument");
+}
+
+BOOST_AUTO_TEST_CASE(post_session_resumes_a_job_without_naming_a_provider) {
+  test_server s;
+  auto r = post_session(s.port(), R"({"resume":{"session":4}})");
+  BOOST_TEST(r.status == 200u);
+  auto cmd = s.backend().last_command();
+  BOOST_REQUIRE(cmd.has_value());
+  BOOST_TEST(cmd->peer.empty());
+  BOOST_TEST(cmd->peers.empty());
+  BOOST_REQUIRE(cmd->resume.has_value());
+  BOOST_TEST(cmd->resume->session == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(backend_errors_map_to_their_status_codes) {
@@ -225,6 +303,57 @@ BOOST_AUTO_TEST_CASE(get_session_returns_status_or_404_or_400) {
               "invalid snapshot session id: 18446744073709551616", "invalid_argument");
   // Percent-encoded digits are digits.
   BOOST_TEST(round_trip(s.port(), request("GET", "/p2p/snapshots/%37")).status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(a_swarm_status_shows_its_chunks_and_each_provider) {
+  test_server s;
+  actors::session_status st;
+  st.session = 9;
+  st.peer = "12D3KooWA";
+  st.root = "ab01";
+  st.plan_id = "ab01";
+  st.total_chunks = 10;
+  st.last_chunk_index = 2;
+  st.state = actors::session_state::syncing;
+  st.bytes_received = 393216;
+  st.throughput = 262144.4;
+  st.retries = 1;
+  st.chunks_applied = 6;
+  st.chunk_writes = 6;
+  st.error = "request timed out";
+  st.error_code = "network";
+  actors::peer_status a;
+  a.peer = "12D3KooWA";
+  a.state = "fetching";
+  a.bytes = 262144;
+  a.chunks = 4;
+  a.rate = 131072.6;
+  a.rtt_ms = 12.4;
+  actors::peer_status b;
+  b.peer = "12D3KooWB";
+  b.state = "banned";
+  b.bytes = 131072;
+  b.chunks = 2;
+  b.rate = 0;
+  b.rtt_ms = 40;
+  b.failures = 1;
+  b.backpressure = 3;
+  b.last_error = "chunk 7: page 2 hash mismatch";
+  b.last_error_code = "checksum";
+  st.peers = {a, b};
+  s.backend().add_session(st);
+
+  auto r = round_trip(s.port(), request("GET", "/p2p/snapshots/9"));
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(r.body == R"({"session":9,"peer":"12D3KooWA","root":"ab01","plan_id":"ab01","total_chunks":10,)"
+                       R"("last_chunk_index":2,"verified":false,"state":"syncing","bytes_received":393216,)"
+                       R"("throughput":262144,"retries":1,"chunks_applied":6,"chunk_writes":6,)"
+                       R"("error":"request timed out","error_code":"network","peers":[)"
+                       R"({"peer":"12D3KooWA","state":"fetching","bytes":262144,"chunks":4,"rate":131073,"rtt_ms":12,)"
+                       R"("failures":0,"backpressure":0},)"
+                       R"({"peer":"12D3KooWB","state":"banned","bytes":131072,"chunks":2,"rate":0,"rtt_ms":40,)"
+                       R"("failures":1,"backpressure":3,"last_error":"chunk 7: page 2 hash mismatch",)"
+                       R"("last_error_code":"checksum"}]})");
 }
 
 BOOST_AUTO_TEST_CASE(list_sessions_returns_every_status) {
