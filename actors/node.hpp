@@ -1,15 +1,16 @@
 #pragma once
 /// A snapstream node without its HTTP front: one RocksDB, a CAF actor system
-/// with the node's actors (provider, session supervisor, persistence writer,
+/// with the node's actors (provider, sync supervisor, persistence writer,
 /// event bus), and one Asio thread running the libp2p host, bridged to the
 /// actors.
 ///
 /// The actor tree (docs/actors.md):
 /// node                  the root: owns the children, routes every command
-///   provider            serves /rpp/snapshots/1.1.0 and 1.0.0 (+ detached storage workers)
-///   session_supervisor  consumer sessions, their status, failures, restarts
-///     session (xN)      one per consumer session, one request in flight
-///   persistence_writer  the one writer of consumer session records (detached)
+///   provider            serves /rpp/snapshots/1.2.0, 1.1.0 and 1.0.0 (+ detached storage workers)
+///   sync_supervisor     sync jobs, their status, failures, boot resume
+///     job (xJ)          one snapshot from one or many providers
+///       session (xP)    one per provider, one request in flight
+///   persistence_writer  the one writer of consumer job records (detached)
 ///   event_bus           SnapshotStreamFailed, HeadVerified, SessionProgress...
 ///
 /// Operators and tests drive it through `control()` (the same interface the

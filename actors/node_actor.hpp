@@ -1,7 +1,7 @@
 #pragma once
 /// The node actor: the root of a node's actor tree and the entry point for
 /// every command. It spawns and monitors its children — persistence writer,
-/// event bus, provider, session supervisor — and routes commands to them
+/// event bus, provider, sync supervisor — and routes commands to them
 /// (CAF delegation, so replies go straight back to the asker).
 ///
 /// Every child is essential: if one dies for any reason but a shutdown, the
@@ -12,7 +12,7 @@
 ///
 /// Messages:
 ///   (start_atom, start_command), (status_atom, u64), (list_atom), (cancel_atom, u64),
-///   (fetch_atom, u64), (consumer_stats_atom)       -> as the session supervisor answers
+///   (fetch_atom, u64), (consumer_stats_atom)       -> as the sync supervisor answers
 ///   (provider_stats_atom), (breaker_reset_atom), (build_snapshot_atom),
 ///   (list_snapshots_atom)                          -> as the provider answers
 ///   (events_atom, u64 after, milliseconds wait)    -> as the event bus answers

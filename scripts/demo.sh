@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# snapstream's main job, on loopback: set up, build, then
-#  1. two nodes with fresh keys; the provider gets a generated state
-#     (default 256 MiB; `bash scripts/demo.sh 1GiB` for more) and a snapshot;
-#  2. a sync started through the consumer's HTTP API by `snapstream sync`,
-#     which shows the progress and ends with the verified state root, the
-#     bytes and the MiB/s;
-#  3. both nodes shut down cleanly (SIGTERM), then their state digests are
-#     compared: they must be equal.
+# snapstream's main job, on loopback: set up, build, then a small swarm.
+#  1. five nodes A-E with fresh keys; A gets a generated state (default
+#     256 MiB; `bash scripts/demo.sh 1GiB` for more) and a snapshot, signed
+#     by A's key, which every other node trusts (--trust A);
+#  2. B and C each sync A's snapshot from A, through their HTTP APIs
+#     (`snapstream sync`), and from then on serve it too;
+#  3. D syncs the same snapshot from A, B and C at once, and shows each
+#     provider's share;
+#  4. E syncs it from D alone (a node that verified a snapshot serves it on);
+#  5. every node shuts down cleanly (SIGTERM), then the five state digests
+#     are compared: they must all be equal.
 # Exits non-zero when any step fails. Leaves nothing running.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -40,53 +43,74 @@ startup_line() {
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 say "keys and state (work dir $work)"
-provider_id="$("$bin" keygen --out "$work/provider.key")"
-"$bin" keygen --out "$work/consumer.key" >/dev/null
-echo "provider peer id: $provider_id"
-"$bin" state generate --data-dir "$work/provider" --bytes "$size" --seed 1
-"$bin" snapshot create --data-dir "$work/provider" --key "$work/provider.key"
+declare -A id
+for n in A B C D E; do id[$n]="$("$bin" keygen --out "$work/$n.key")"; echo "node $n: ${id[$n]}"; done
+"$bin" state generate --data-dir "$work/A" --bytes "$size" --seed 1
+"$bin" snapshot create --data-dir "$work/A" --key "$work/A.key"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
 chmod 600 "$work/token"
 
-say "starting the provider and the consumer"
-"$bin" node --data-dir "$work/provider" --key "$work/provider.key" \
-  --p2p-listen /ip4/127.0.0.1/tcp/0 --http-listen 127.0.0.1:0 --token-file "$work/token" \
-  >"$work/provider.out" 2>"$work/provider.log" &
-pids+=($!)
-provider_line="$(startup_line "$work/provider.out" "$work/provider.log" "${pids[0]}")"
-echo "$provider_line"
-provider_addr="$(field p2p "$provider_line" | cut -d, -f1)"
+declare -A p2p http
+# Starts node $1; its address book holds the nodes named after it.
+start_node() {
+  local n="$1"; shift
+  local peers=()
+  for m in "$@"; do peers+=(--peer "${p2p[$m]}"); done
+  "$bin" node --data-dir "$work/$n" --key "$work/$n.key" \
+    --p2p-listen /ip4/127.0.0.1/tcp/0 --http-listen 127.0.0.1:0 --token-file "$work/token" \
+    --trust "${id[A]}" "${peers[@]}" >"$work/$n.out" 2>"$work/$n.log" &
+  pids+=($!)
+  local line
+  line="$(startup_line "$work/$n.out" "$work/$n.log" "$!")"
+  p2p[$n]="$(field p2p "$line" | cut -d, -f1)"
+  http[$n]="$(field http "$line")"
+  echo "node $n listening: ${p2p[$n]} (http ${http[$n]})"
+}
 
-"$bin" node --data-dir "$work/consumer" --key "$work/consumer.key" \
-  --p2p-listen /ip4/127.0.0.1/tcp/0 --http-listen 127.0.0.1:0 --token-file "$work/token" \
-  --peer "$provider_addr" --trust "$provider_id" \
-  >"$work/consumer.out" 2>"$work/consumer.log" &
-pids+=($!)
-consumer_line="$(startup_line "$work/consumer.out" "$work/consumer.log" "${pids[1]}")"
-echo "$consumer_line"
-consumer_http="$(field http "$consumer_line")"
+# Syncs node $1 from the nodes named after it, through $1's HTTP API.
+sync_from() {
+  local n="$1"; shift
+  local peers=()
+  for m in "$@"; do peers+=(--peer "${id[$m]}"); done
+  if ! "$bin" sync --http "${http[$n]}" "${peers[@]}" --token-file "$work/token" --chunk-size 1MiB; then
+    echo "sync of $n failed; its log tail:" >&2
+    tail -n 30 "$work/$n.log" >&2
+    exit 1
+  fi
+}
 
-say "sync $size from $provider_id (through the consumer's HTTP API)"
-if ! "$bin" sync --http "$consumer_http" --peer "$provider_id" --token-file "$work/token" --chunk-size 1MiB; then
-  echo "sync failed; consumer log tail:" >&2
-  tail -n 30 "$work/consumer.log" >&2
-  exit 1
-fi
+say "starting the nodes"
+start_node A
+start_node B A
+start_node C A
 
-say "stopping both nodes (SIGTERM)"
+say "B and C sync $size from A"
+sync_from B A
+sync_from C A
+
+say "D syncs from A, B and C at once"
+start_node D A B C
+sync_from D A B C
+
+say "E syncs from D, which verified the snapshot and serves it on"
+start_node E D
+sync_from E D
+
+say "stopping every node (SIGTERM)"
 for pid in "${pids[@]}"; do kill -TERM "$pid"; done
 for pid in "${pids[@]}"; do wait "$pid"; done
 pids=()
-echo "both nodes stopped cleanly"
+echo "every node stopped cleanly"
 
 say "comparing the nodes' states"
-provider_digest="$("$bin" state digest --data-dir "$work/provider")"
-consumer_digest="$("$bin" state digest --data-dir "$work/consumer")"
-echo "provider: $provider_digest"
-echo "consumer: $consumer_digest"
-if [ "$provider_digest" != "$consumer_digest" ]; then
-  echo "demo FAILED: the digests differ" >&2
-  exit 1
-fi
+reference="$("$bin" state digest --data-dir "$work/A")"
+for n in A B C D E; do
+  digest="$("$bin" state digest --data-dir "$work/$n")"
+  echo "$n: $digest"
+  if [ "$digest" != "$reference" ]; then
+    echo "demo FAILED: node $n's digest differs from A's" >&2
+    exit 1
+  fi
+done
 rm -rf "$work"
-echo "demo OK: the consumer holds exactly the provider's state"
+echo "demo OK: five nodes hold exactly A's state, four of them verified it from the swarm"
