@@ -8,6 +8,7 @@
 #include "net/libp2p/host_errc.hpp"
 #include "protocol/common/hex.hpp"
 #include "protocol/common/log.hpp"
+#include "protocol/messages/utf8.hpp"
 #include "protocol/snapshot/chunk_ledger.hpp"
 #include "protocol/snapshot/errors.hpp"
 #include "protocol/snapshot/light_client_verifier.hpp"
@@ -297,9 +298,10 @@ void ban(self_pointer self, provider& p, const error& why) {
   boost::json::object o;
   o["session"] = st.record.session_id;
   o["peer"] = p.peer;
-  o["reason"] = why.message();
+  o["reason"] = messages::valid_utf8(why.message());
   o["error_code"] = error_code_name(failure_of(why));
   publish(self, "PeerBanned", o);
+  caf::anon_send(st.supervisor, banned_atom::value, p.peer);
   report(self, 0);
 }
 
@@ -875,7 +877,7 @@ void restart_later(self_pointer self, provider& p, failure_class cls, const erro
     boost::json::object o;
     o["session"] = st.record.session_id;
     o["peer"] = p.peer;
-    o["error"] = why.message();
+    o["error"] = messages::valid_utf8(why.message());
     o["error_code"] = error_code_name(cls);
     o["retry_in_ms"] = delay ? boost::json::value(delay->count()) : boost::json::value(nullptr);
     publish(self, "SnapshotStreamFailed", o);
@@ -1005,7 +1007,7 @@ void on_offers(self_pointer self, const std::string& peer, result<session_offers
 
 void ask_offers(self_pointer self, provider& p) {
   auto& st = self->state;
-  if (!p.session || p.busy) return;
+  if (!p.session || p.busy || !p.usable()) return;
   p.busy = true;
   p.asked_offers = true;
   p.state = "discovering";
@@ -1144,6 +1146,9 @@ void on_known_peers(self_pointer self, result<std::vector<std::string>>& known) 
   if (known) {
     for (const auto& peer : *known) {
       if (st.providers.contains(peer)) continue;
+      const bool excluded = std::any_of(st.start.excluded.begin(), st.start.excluded.end(),
+                                        [&](const auto& e) { return e.first == peer; });
+      if (excluded) continue;
       auto& p = add_provider(self, peer);
       spawn_for(self, p);
       ask_offers(self, p);
@@ -1160,6 +1165,7 @@ void start_discovery(self_pointer self) {
     st.discovery_listed = true;
     for (const auto& name : st.order) {
       auto& p = st.providers.at(name);
+      if (!p.usable()) continue;
       spawn_for(self, p);
       ask_offers(self, p);
     }
@@ -1337,6 +1343,13 @@ job_actor::behavior_type job(self_pointer self, std::shared_ptr<const session_en
       if (!st.verifier) st.verifier.emplace(std::move(*v));
       for (const auto& peer : st.record.peers) add_provider(self, peer);
       if (st.start.resume_peer) add_provider(self, *st.start.resume_peer);
+      for (const auto& [peer, wait] : st.start.excluded) {
+        auto it = st.providers.find(peer);
+        if (it == st.providers.end() || !it->second.usable()) continue;
+        drop(self, it->second,
+             "left out: it lied to this node and its breaker is open for " +
+               std::to_string((wait.count() + 999) / 1000) + " s more");
+      }
       if (!st.chosen_plan && !st.record.requested_plan_id.empty()) st.chosen_plan = st.record.requested_plan_id;
       if (st.start.plan_id) st.chosen_plan = st.start.plan_id;
       st.pending = st.record;
@@ -1380,8 +1393,11 @@ job_actor::behavior_type job(self_pointer self, std::shared_ptr<const session_en
           // (rpp's single-provider session, request for request).
           st.phase = job_phase::planning;
           auto& p = st.providers.at(st.order.front());
-          spawn_for(self, p);
-          ask_plan(self, p);
+          if (p.usable()) {
+            spawn_for(self, p);
+            ask_plan(self, p);
+          }
+          check_providers_left(self);
           return;
         }
         start_discovery(self);

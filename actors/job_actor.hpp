@@ -52,6 +52,8 @@ namespace snapstream::actors {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using known_peers_atom = caf::atom_constant<caf::atom("knownpeers")>;
+/// job -> supervisor: `(banned_atom, peer)`, a provider lied (its breaker opens).
+using banned_atom = caf::atom_constant<caf::atom("banned")>;
 
 /// How a job starts.
 struct job_start {
@@ -65,6 +67,9 @@ struct job_start {
   std::optional<std::uint64_t> resume_chunk_index;
   std::optional<std::uint64_t> resume_update_index;
   bool operator_resume = false;                      ///< `start` answers once `resume_peer` resumed
+  /// Providers whose breaker is open on this node (they lied to an earlier
+  /// job): left out, with the time until they may be asked again.
+  std::vector<std::pair<std::string, std::chrono::milliseconds>> excluded;
   std::uint32_t retries = 0;                         ///< restarts of the job before this one
 };
 

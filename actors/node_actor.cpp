@@ -110,7 +110,12 @@ caf::behavior node(node_actor* self, node_actor_config config) {
     [self](consumer_stats_atom a) { return route(self, self->state.children.supervisor, a); },
     // Provider commands.
     [self](provider_stats_atom a) { return route(self, self->state.children.provider, a); },
-    [self](breaker_reset_atom a) { return route(self, self->state.children.provider, a); },
+    [self](breaker_reset_atom a) {
+      // Both sides' breakers: the consumers this node refuses, and the
+      // providers it left out of its jobs.
+      if (self->state.children.supervisor) self->send(self->state.children.supervisor, a);
+      return route(self, self->state.children.provider, a);
+    },
     [self](build_snapshot_atom a) { return route(self, self->state.children.provider, a); },
     [self](list_snapshots_atom a) { return route(self, self->state.children.provider, a); },
     // Events.

@@ -8,6 +8,7 @@
 #include "protocol/messages/decoder.hpp"
 #include "protocol/messages/encoder.hpp"
 #include "protocol/messages/refusal.hpp"
+#include "protocol/messages/utf8.hpp"
 #include "protocol/snapshot/errors.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -486,7 +487,9 @@ void on_reply(self_pointer self, result<exchange_result>& reply) {
       return;
     }
     const auto code = classify_refusal(kind, messages::classify_refusal(*refusal));
-    const std::string text = std::string("provider refused ") + step_name(kind) + ": " + refusal->message;
+    // A peer's words reach statuses, events and logs: valid UTF-8 only.
+    const std::string text = std::string("provider refused ") + step_name(kind) + ": " +
+                             messages::valid_utf8(refusal->message);
     if (code == session_errc::not_available && st.work) {
       deliver_error(*st.work, error{code, text});
       st.work.reset();

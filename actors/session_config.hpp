@@ -1,6 +1,7 @@
 #pragma once
 /// Configuration of the consumer side: sessions and their supervisor.
 
+#include "actors/circuit_breaker.hpp"
 #include "actors/restart_policy.hpp"
 #include "actors/sync_schedule.hpp"
 #include "net/libp2p/host.hpp"
@@ -42,6 +43,10 @@ struct consumer_config {
   /// Verified chunks waiting for their write, per job, at most (each session
   /// also has at most two).
   std::size_t max_pending_writes = 8;
+  /// Breakers of the providers this node syncs from: a provider banned for a
+  /// lie is left out of new jobs until its breaker's cool-down has passed
+  /// (`POST /p2p/snapshots/breaker/reset` closes them all).
+  breaker_config provider_breakers{1, std::chrono::minutes(10), std::chrono::minutes(10)};
 };
 
 } // namespace snapstream::actors

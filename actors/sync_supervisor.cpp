@@ -10,6 +10,7 @@
 #include "protocol/common/log.hpp"
 #include "protocol/libp2p/peer_id.hpp"
 #include "protocol/messages/encoder.hpp"
+#include "protocol/messages/utf8.hpp"
 #include "protocol/snapshot/trust.hpp"
 
 #include <boost/json.hpp>
@@ -50,6 +51,7 @@ struct supervisor_data {
   std::map<caf::actor_addr, std::uint64_t> cancelling; ///< jobs whose record is erased once they are gone
   std::mt19937_64 rng{std::random_device{}()};
   consumer_stats stats;
+  circuit_breakers breakers; ///< of the providers this node syncs from
   static inline const char* name = "snapstream.sync_supervisor";
 };
 
@@ -79,6 +81,9 @@ error control_error_of(const error& e) {
 /// Spawns a job and answers `rp` (when given) with its first status.
 void launch(supervisor_actor* self, job_start start, std::optional<caf::response_promise> rp) {
   auto& st = self->state;
+  const auto now = clock_type::now();
+  for (const auto& b : st.breakers.status(now))
+    if (b.state == breaker_state::open) start.excluded.emplace_back(b.peer, st.breakers.retry_after(b.peer, now));
   const auto id = start.id;
   auto job = spawn_job(self->system(), st.env, st.config, std::move(start), caf::actor_cast<caf::actor>(self));
   self->monitor(job);
@@ -165,7 +170,7 @@ void on_down(supervisor_actor* self, const caf::down_msg& dm) {
   boost::json::object o;
   o["session"] = id;
   o["peer"] = e.status.peer;
-  o["error"] = reason.message();
+  o["error"] = messages::valid_utf8(reason.message());
   o["error_code"] = error_code_name(cls);
   o["retry_in_ms"] = nullptr;
   publish(self, "SnapshotStreamFailed", o);
@@ -314,6 +319,7 @@ caf::behavior supervisor(supervisor_actor* self, std::shared_ptr<const session_e
   tolerate_stray_messages(self, "supervisor");
   st.env = std::move(env);
   st.config = config;
+  st.breakers = circuit_breakers(config.provider_breakers);
   st.stats.latency_bounds.assign(std::begin(latency_bounds), std::end(latency_bounds));
   st.stats.latency_buckets.assign(std::size(latency_bounds), 0);
 
@@ -428,11 +434,17 @@ caf::behavior supervisor(supervisor_actor* self, std::shared_ptr<const session_e
         }
       }
       stats.sessions_by_state.assign(by_state.begin(), by_state.end());
+      stats.provider_breakers = self->state.breakers.status(clock_type::now());
       for (auto& [name, p] : peers) stats.peers.push_back(std::move(p));
       return stats;
     },
     [self](progress_atom, session_status& s, std::uint64_t latency_us) { on_progress(self, s, latency_us); },
     [self](restart_atom, std::uint64_t id) { restart(self, id); },
+    [self](banned_atom, const std::string& peer) {
+      self->state.breakers.record_failure(peer, clock_type::now());
+      log::warn("supervisor", "provider_breaker_opened", {{"peer", peer}});
+    },
+    [self](breaker_reset_atom) { self->state.breakers.reset_all(); },
     [](cancel_sent_atom, const result<exchange_result>&) {},
   };
 }

@@ -50,6 +50,8 @@ struct consumer_stats {
   /// Per provider, over every job of this node: bytes and chunks applied
   /// from it, failures, backpressure answers; `state` from its newest job.
   std::vector<peer_status> peers;
+  /// Breakers of the providers this node syncs from (opened by a ban).
+  std::vector<breaker_status> provider_breakers;
 };
 
 [[nodiscard]] caf::actor spawn_sync_supervisor(caf::actor_system& system, std::shared_ptr<const session_env> env,

@@ -10,12 +10,15 @@ runs with min and max:
      over HTTP like `snapstream sync`, per chunk size and protocol version
   4. scaling: 1, 4, 16, 64 concurrent sessions against one provider; the
      memory of 1,000 idle sessions (provider and consumer side)
-  5. resume: consumer killed (-9) mid-sync, restarted; time to its next chunk
-  6. rsync (daemon on loopback) of the snapshot's checkpoint + sha256sum
-  7. CAF mailbox and Asio<->actor bridge message rates (bench_mailbox)
+  5. swarm: one sync job (1.2.0) fetching the snapshot from 1, 2, 4 and 8
+     provider nodes at once, each on its own copy of the provider's data dir
+  6. resume: consumer killed (-9) mid-sync, restarted; time to its next chunk
+  7. rsync (daemon on loopback) of the snapshot's checkpoint + sha256sum
+  8. CAF mailbox and Asio<->actor bridge message rates (bench_mailbox)
 
-and writes results.md, results.json and two PNG charts. Prints verdict lines
-for the targets of issue 7; asserts nothing.
+and writes results.md, results.json and three PNG charts. Prints verdict lines
+for the targets of issue 7 and of the swarm (a job's aggregate against one
+session); asserts nothing.
 """
 
 import argparse
@@ -572,7 +575,148 @@ class Bench:
         self.put("idle_sessions", out)
         self.idle = out
 
-    # ---- 5. resume
+    # ---- 5. swarm
+
+    def swarm_copies(self, count):
+        """`count` copies of the provider's data dir (made while no node has
+        it open), each with its own key: nodes started on them serve the same
+        snapshot (same plan, the chain signed by the original provider)."""
+        seen, size = set(), 0
+        for dp, _, fs in os.walk(self.provider_dir):
+            for f in fs:
+                st = os.stat(os.path.join(dp, f))
+                if (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    size += st.st_size
+        t = time.monotonic()
+        copies = []
+        for i in range(count):
+            name = f"swarm-provider-{i + 1}"
+            shutil.rmtree(os.path.join(self.work, name), ignore_errors=True)
+            data_dir = os.path.join(self.work, name, "data")
+            os.makedirs(os.path.dirname(data_dir))
+            # -a keeps the hard links between the live state and its checkpoint.
+            self.run(["cp", "-a", "--reflink=auto", self.provider_dir, data_dir])
+            key, _ = self.keygen(name)
+            copies.append((name, data_dir, key))
+        # Write the copies back now, not while a sync makes its chunks durable.
+        os.sync()
+        log(f"swarm: {count} copies of the provider data dir ({size / MIB:.0f} MiB each) made and synced "
+            f"in {time.monotonic() - t:.1f} s")
+        return copies, size
+
+    def swarm_run(self, providers):
+        """One job over every node of `providers`, on a fresh consumer node."""
+        consumer = self.consumer_node("swarm-consumer", peers=[p.p2p for p in providers])
+        try:
+            for p in providers:
+                reset_peak_rss(p.pid)
+            p_cpu0 = [p.cpu() for p in providers]
+            served0 = [p.http.metrics()["snapstream_snapshot_chunks_served_total"] for p in providers]
+            h0 = self.histogram(consumer.http.metrics())
+            c_cpu0 = consumer.cpu()
+            t0 = time.monotonic()
+            s = consumer.http.json("POST", "/p2p/snapshots", {"peers": [p.peer_id for p in providers],
+                                                              "chunk_size": MIB})
+            s, t1 = self.wait_session(consumer, s["session"], timeout=900)
+            c_cpu1 = consumer.cpu()
+            p_cpu1 = [p.cpu() for p in providers]
+            if s["state"] != "verified":
+                raise RuntimeError(f"swarm job over {len(providers)} providers failed: {s}")
+            h1 = self.histogram(consumer.http.metrics())
+            served = [p.http.metrics()["snapstream_snapshot_chunks_served_total"] - s0
+                      for p, s0 in zip(providers, served0)]
+            secs = t1 - t0
+            gib = s["bytes_received"] / GIB
+            by_peer = {e["peer"]: e for e in s.get("peers", [])}
+            shares = []
+            for p, n in zip(providers, served):
+                e = by_peer.get(p.peer_id, {})
+                shares.append({"provider": p.name, "peer": p.peer_id, "state": e.get("state"),
+                               "chunks": e.get("chunks", 0), "bytes": e.get("bytes", 0),
+                               "chunks_served": int(n), "failures": e.get("failures", 0),
+                               "backpressure": e.get("backpressure", 0), "rtt_ms": e.get("rtt_ms"),
+                               "rate_mib_per_s": e.get("rate", 0) / MIB})
+            chunks = s["total_chunks"]
+            applied = s.get("chunks_applied", chunks)
+            fig = {
+                "seconds": secs,
+                "bytes": s["bytes_received"],
+                "mib_per_s": s["bytes_received"] / MIB / secs,
+                "chunks_per_s": chunks / secs,
+                "effective_chunk_size": s["chunk_size"],
+                "chunks": chunks,
+                "consumer_cpu_s_per_gib": (c_cpu1 - c_cpu0) / gib,
+                "providers_cpu_s_per_gib": sum(b - a for a, b in zip(p_cpu0, p_cpu1)) / gib,
+                "consumer_peak_rss_mib": consumer.peak_rss_kib() / 1024,
+                "provider_peak_rss_mib": max(p.peak_rss_kib() for p in providers) / 1024,
+                "p50_request_latency_ms": (self.quantile(h0, h1, 0.5) or 0) * 1000,
+                "p99_request_latency_ms": (self.quantile(h0, h1, 0.99) or 0) * 1000,
+                "providers_delivering": sum(1 for x in shares if x["chunks"] > 0),
+                "smallest_share": min(x["chunks"] for x in shares) / chunks,
+                "largest_share": max(x["chunks"] for x in shares) / chunks,
+                "chunks_served_beyond_applied": sum(served) - applied,
+                "chunk_writes_beyond_applied": s.get("chunk_writes", applied) - applied,
+                "failures": sum(x["failures"] for x in shares),
+                "backpressure": sum(x["backpressure"] for x in shares),
+            }
+        finally:
+            consumer.stop()
+        return fig, shares
+
+    def swarm(self):
+        self.swarm_results = {}
+        counts = self.args.swarm_providers
+        copies, size = self.swarm_copies(max(counts))
+        one = self.session_results[(V11, MIB)]["mib_per_s"]["median"]
+        try:
+            for n in counts:
+                providers = []
+                try:
+                    for name, data_dir, key in copies[:n]:
+                        cfg = self.node_config(data_dir, key, {"provider": {"max_active_sessions": 4096,
+                                                                            "storage_workers": 2}})
+                        providers.append(Node(self, name, cfg).start())
+                    runs = [self.swarm_run(providers) for _ in range(self.args.repeats)]
+                finally:
+                    for p in providers:
+                        p.stop()
+                figs = [f for f, _ in runs]
+                agg = {k: stats([f[k] for f in figs]) for k in figs[0]}
+                agg["providers"] = n
+                agg["ratio_to_bare_pipeline"] = agg["mib_per_s"]["median"] / self.reference
+                agg["ratio_to_one_session"] = agg["mib_per_s"]["median"] / one
+                # Who fetched what, per run (the run nearest the median first).
+                order = sorted(range(len(runs)), key=lambda i: abs(figs[i]["mib_per_s"] - agg["mib_per_s"]["median"]))
+                agg["shares"] = [runs[i][1] for i in order]
+                self.swarm_results[n] = agg
+                per = " / ".join(str(x["chunks"]) for x in sorted(agg["shares"][0], key=lambda x: -x["chunks"]))
+                log(f"swarm {n} provider{'s' if n > 1 else ' '}: {fmt(agg['mib_per_s']['median'])} MiB/s "
+                    f"(min {fmt(agg['mib_per_s']['min'])}, max {fmt(agg['mib_per_s']['max'])}, "
+                    f"{self.args.repeats} runs), {agg['ratio_to_bare_pipeline']:.2f}x bare, "
+                    f"{agg['ratio_to_one_session']:.2f}x one session; CPU s/GiB consumer "
+                    f"{fmt(agg['consumer_cpu_s_per_gib']['median'], 2)} providers "
+                    f"{fmt(agg['providers_cpu_s_per_gib']['median'], 2)}; peak RSS consumer "
+                    f"{fmt(agg['consumer_peak_rss_mib']['median'])} MiB; chunks per provider {per}; "
+                    f"served beyond applied {int(agg['chunks_served_beyond_applied']['median'])}, "
+                    f"failures {int(agg['failures']['median'])}")
+        finally:
+            for name, _, _ in copies:
+                shutil.rmtree(os.path.join(self.work, name), ignore_errors=True)
+        self.put("swarm", {
+            "providers": {str(k): v for k, v in self.swarm_results.items()},
+            "one_session_mib_per_s": one,
+            "copy_bytes": size,
+            "definition": "one consumer node runs one sync job (POST /p2p/snapshots with every provider's "
+                          "peer id in 'peers', chunk_size 1 MiB, protocol 1.2.0) against P provider nodes, each "
+                          "on its own copy of the provider data dir with its own key and ports; MiB/s = chunk "
+                          "payload applied / time from the POST to the poll (20 ms) that sees 'verified'; "
+                          "provider CPU is summed over the P processes; shares from the job's final 'peers' "
+                          "status; 'served beyond applied' = chunks the providers served (their "
+                          "snapstream_snapshot_chunks_served_total) minus chunks the job applied",
+        })
+
+    # ---- 6. resume
 
     def resume(self):
         consumer = self.consumer_node("resume", protocols=[V11, V10])
@@ -621,7 +765,7 @@ class Bench:
         self.put("resume", out)
         self.resume_result = out
 
-    # ---- 6. rsync
+    # ---- 7. rsync
 
     def rsync(self):
         snaps = os.path.join(self.provider_dir, "snapshots")
@@ -676,7 +820,7 @@ class Bench:
             f"{fmt(out['mib_per_s']['max'])}; rsync {fmt(out['rsync_seconds']['median'], 2)} s + sha256sum "
             f"{fmt(out['sha256sum_seconds']['median'], 2)} s), {out['ratio_to_bare_pipeline']:.2f}x bare")
 
-    # ---- 7. mailbox
+    # ---- 8. mailbox
 
     def mailbox(self):
         out = self.run([self.tool("bench_mailbox", "mailbox"), "--messages", str(200000 if not self.quick else 50000),
@@ -711,6 +855,11 @@ class Bench:
         for side in ("provider", "consumer"):
             kib = self.idle[side]["kib_per_session"]
             line(kib <= 64, f"idle session memory ({side}) = {kib:.1f} KiB per session; target <= 64 KiB")
+        for n, r in self.swarm_results.items():
+            agg = r["mib_per_s"]["median"]
+            line(agg >= s11, f"swarm aggregate >= one session: job over {n} provider{'s' if n > 1 else ''} "
+                             f"(1.2.0 @ 1 MiB) = {agg:.1f} MiB/s = {agg / s11:.2f}x one session 1.1.0 @ 1 MiB "
+                             f"({s11:.1f} MiB/s); target >= 1.0x")
         ms = self.resume_result["from_up_ms"]["median"]
         line(ms < 100, f"resume to next chunk = {ms:.1f} ms after the node is up; target < 100 ms")
         self.results["verdicts"] = v
@@ -762,7 +911,7 @@ class Bench:
         with open(os.path.join(out, "results.md"), "w") as f:
             f.write(self.markdown())
         log(f"results: {out}/results.md, results.json, throughput_vs_chunk_size.png, "
-            f"throughput_vs_sessions.png ({self.elapsed():.0f} s)")
+            f"throughput_vs_sessions.png, throughput_vs_providers.png ({self.elapsed():.0f} s)")
 
     def charts(self, out):
         data = os.path.join(self.work, "chunk.dat")
@@ -778,6 +927,12 @@ class Bench:
             for n, r in self.scaling_results.items():
                 a = r["aggregate_mib_per_s"]
                 f.write(f"{n} {a['median']} {a['min']} {a['max']} {r['p99_request_latency_ms']}\n")
+        wdata = os.path.join(self.work, "providers.dat")
+        with open(wdata, "w") as f:
+            for n, r in self.swarm_results.items():
+                a = r["mib_per_s"]
+                f.write(f"{n} {a['median']} {a['min']} {a['max']}\n")
+        one = self.session_results[(V11, MIB)]["mib_per_s"]["median"]
         script = f"""
 set terminal pngcairo size 900,560 noenhanced
 set output '{out}/throughput_vs_chunk_size.png'
@@ -802,6 +957,15 @@ set y2range [0:*]
 plot '{sdata}' using 1:2:3:4 with yerrorlines lw 2 title 'aggregate throughput', \\
      {self.reference} with lines dt 2 title 'bare pipeline (1 MiB)', \\
      '{sdata}' using 1:5 axes x1y2 with linespoints title 'p99 request latency'
+unset y2label
+unset y2tics
+set output '{out}/throughput_vs_providers.png'
+set title 'One job over P providers on one machine (1.2.0, 1 MiB chunks)'
+set xlabel 'providers'
+set ylabel 'MiB/s'
+plot '{wdata}' using 1:2:3:4 with yerrorlines lw 2 title 'job aggregate', \\
+     {one} with lines dt 3 lw 2 title 'one session (1.1.0, 1 MiB)', \\
+     {self.reference} with lines dt 2 title 'bare pipeline (1 MiB)'
 """
         r = subprocess.run(["gnuplot"], input=script, capture_output=True, text=True)
         if r.returncode != 0:
@@ -881,11 +1045,60 @@ plot '{sdata}' using 1:2:3:4 with yerrorlines lw 2 title 'aggregate throughput',
             L.append(f"| {side} | {d['sessions']} | {d['rss_before_kib']} → {d['rss_after_kib']} | "
                      f"{fmt(d['kib_per_session'])} | {d['definition']} |")
         L.append("")
-        L.append("## 5. Resume\n")
+        L.append("## 5. One snapshot from many providers (a sync job, 1.2.0, 1 MiB chunks)\n")
+        sw = F["swarm"]
+        cores = m["cores"]
+        L.append(f"One consumer node fetches the whole snapshot in one job (`POST /p2p/snapshots` with "
+                 f"`peers`) from P provider nodes at once, each on its own copy of the provider's data dir "
+                 f"({sw['copy_bytes'] / MIB:.0f} MiB) with its own key and ports, all serving the same plan "
+                 f"and signed chain. MiB/s is chunk payload applied over the time from the POST to the "
+                 f"poll that sees the job verified, compared with the bare pipeline (1.0x) and with one "
+                 f"session, 1.1.0 at 1 MiB in section 3: **{sw['one_session_mib_per_s']:.1f} MiB/s**. "
+                 f"Provider CPU is summed over the P processes; provider peak RSS is the largest of them.\n")
+        L.append(f"All P + 1 node processes run on this machine's {cores} cores, each with its own CAF "
+                 f"scheduler, Asio and RocksDB threads: from 2 providers on they contend for CPU with the "
+                 f"consumer (8 providers + 1 consumer on {cores} cores is expected to lose to one session). "
+                 f"On loopback, more providers can add nothing but overlapping request round trips; the "
+                 f"section measures what a job costs as P grows on one machine, not what P machines "
+                 f"would give.\n")
+        L.append("| providers | MiB/s | chunks/s | ratio | vs one session | consumer CPU s/GiB | "
+                 "providers CPU s/GiB (sum) | consumer peak RSS MiB | provider peak RSS MiB (max) | p50 ms | p99 ms |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for n, r in self.swarm_results.items():
+            L.append(f"| {n} | {mm(r['mib_per_s'])} | {fmt(r['chunks_per_s']['median'])} | "
+                     f"{r['ratio_to_bare_pipeline']:.2f}x | {r['ratio_to_one_session']:.2f}x | "
+                     f"{fmt(r['consumer_cpu_s_per_gib']['median'], 2)} | "
+                     f"{fmt(r['providers_cpu_s_per_gib']['median'], 2)} | "
+                     f"{fmt(r['consumer_peak_rss_mib']['median'])} | {fmt(r['provider_peak_rss_mib']['median'])} | "
+                     f"{fmt(r['p50_request_latency_ms']['median'], 2)} | {fmt(r['p99_request_latency_ms']['median'], 2)} |")
+        L.append("")
+        L.append("![throughput vs providers](throughput_vs_providers.png)\n")
+        L.append("How the job shared the chunks: chunks applied from each provider in each run (largest "
+                 "first; the run nearest the median first), the smallest and largest provider's share of "
+                 "the chunks (min – max over the runs), chunks the providers served beyond those applied "
+                 "(duplicates of late chunks, answers lost to failures), chunk writes beyond the chunks "
+                 "(a chunk written twice), and the job's request failures and backpressure answers "
+                 "(medians).\n")
+        L.append("| providers | chunks per provider, per run | smallest share | largest share | "
+                 "served beyond applied | writes beyond applied | failures | backpressure |")
+        L.append("|---|---|---|---|---|---|---|---|")
+
+        def pct(s):
+            return f"{s['median']:.0%} ({s['min']:.0%} – {s['max']:.0%})"
+
+        for n, r in self.swarm_results.items():
+            per = "; ".join(" / ".join(str(x["chunks"]) for x in sorted(run, key=lambda x: -x["chunks"]))
+                            for run in r["shares"])
+            L.append(f"| {n} | {per} | {pct(r['smallest_share'])} | {pct(r['largest_share'])} | "
+                     f"{fmt(r['chunks_served_beyond_applied']['median'], 0)} | "
+                     f"{fmt(r['chunk_writes_beyond_applied']['median'], 0)} | {fmt(r['failures']['median'], 0)} | "
+                     f"{fmt(r['backpressure']['median'], 0)} |")
+        L.append("")
+        L.append("## 6. Resume\n")
         r = F["resume"]
         L.append(f"Next chunk applied {mm(r['from_up_ms'])} ms after the restarted consumer node is up "
                  f"({mm(r['from_spawn_ms'])} ms after the process was spawned). {r['definition']}.\n")
-        L.append("## 6. The alternative: rsync daemon on loopback + sha256sum\n")
+        L.append("## 7. The alternative: rsync daemon on loopback + sha256sum\n")
         rs = F["rsync"]
         L.append(f"Checkpoint of the same state: {rs['checkpoint_bytes'] / MIB:.0f} MiB on disk (SST files, LZ4/ZSTD "
                  f"blocks). rsync -a from an rsync daemon on 127.0.0.1 into an empty directory, then sha256sum "
@@ -895,7 +1108,7 @@ plot '{sdata}' using 1:2:3:4 with yerrorlines lw 2 title 'aggregate throughput',
                  f"CPU s/GiB: rsync client {fmt(rs['client_cpu_s_per_gib']['median'], 2)} (with sha256sum), "
                  f"daemon {fmt(rs['daemon_cpu_s_per_gib']['median'], 2)}. It verifies nothing against a trusted "
                  f"root and is not durable (no fsync).\n")
-        L.append("## 7. CAF mailbox and the Asio<->actor bridge\n")
+        L.append("## 8. CAF mailbox and the Asio<->actor bridge\n")
         L.append("| figure | rate |")
         L.append("|---|---|")
         for name, f in F["mailbox"].items():
@@ -923,6 +1136,7 @@ plot '{sdata}' using 1:2:3:4 with yerrorlines lw 2 title 'aggregate throughput',
             self.idle_memory()
         finally:
             self.provider.stop()
+        self.swarm()
         self.rsync()
         self.verdicts()
         self.write()
@@ -941,6 +1155,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=None, help="runs per figure (full 3, quick 1-2)")
     ap.add_argument("--scaling-window", type=float, default=None, help="seconds measured per concurrency level")
     ap.add_argument("--idle-sessions", type=int, default=1000)
+    ap.add_argument("--swarm-providers", default="1,2,4,8",
+                    help="provider counts of the swarm section, comma-separated (default 1,2,4,8)")
     args = ap.parse_args()
     build_parent = os.path.dirname(os.path.abspath(args.build))
     if args.work is None:
@@ -954,6 +1170,9 @@ def main():
         args.repeats = 2 if args.quick else 3
     if args.scaling_window is None:
         args.scaling_window = 3.0 if args.quick else 6.0
+    args.swarm_providers = sorted({int(n) for n in args.swarm_providers.split(",") if n.strip()})
+    if not args.swarm_providers or args.swarm_providers[0] < 1:
+        ap.error("--swarm-providers: provider counts are integers >= 1")
     Bench(args).main()
 
 

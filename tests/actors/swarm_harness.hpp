@@ -39,8 +39,10 @@ public:
   using before_fn = std::function<relay_verdict(const messages::snapshots_request&)>;
   using after_fn = std::function<bool(const messages::snapshots_request&, messages::snapshots_response&)>;
 
-  relay(libp2p::multiaddr upstream, before_fn before, after_fn after)
+  relay(libp2p::multiaddr upstream, before_fn before, after_fn after,
+        std::vector<net::protocol_spec> protocols = net::snapshot_protocols())
     : upstream_(std::move(upstream)), before_(std::move(before)), after_(std::move(after)),
+      protocols_(std::move(protocols)),
       guard_(asio::make_work_guard(io_)), host_(io_.get_executor(), id_) {
     thread_ = std::thread([this] { io_.run(); });
     asio::co_spawn(io_, start(this), asio::use_future).get();
@@ -62,7 +64,7 @@ public:
 private:
   static asio::awaitable<void> start(relay* r) {
     r->address_ = *r->host_.listen(loopback());
-    r->host_.set_request_handler(net::snapshot_protocols(), [r](libp2p::peer_id, std::string protocol,
+    r->host_.set_request_handler(r->protocols_, [r](libp2p::peer_id, std::string protocol,
                                                                 byte_buffer request) {
       return serve(r, std::move(protocol), std::move(request));
     });
@@ -95,6 +97,7 @@ private:
   libp2p::multiaddr upstream_;
   before_fn before_;
   after_fn after_;
+  std::vector<net::protocol_spec> protocols_;
   libp2p::identity id_ = libp2p::identity::generate();
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;

@@ -3,6 +3,8 @@
 
 #include "tests/actors/swarm_harness.hpp"
 
+#include <boost/json.hpp>
+
 using namespace snapstream;
 using namespace snapstream::actors;
 using namespace snapstream::actors::test;
@@ -94,6 +96,35 @@ BOOST_AUTO_TEST_CASE(a_job_over_four_providers_bans_the_liar_outlives_a_frozen_o
   bool banned_stored = false;
   for (const auto& p : stored.providers) banned_stored = banned_stored || (p.peer == liar.peer() && p.banned);
   BOOST_TEST(banned_stored);
+  // Its breaker is open on this node: the next job leaves it out at once.
+  auto again = c.sync({id_of(honest), liar.peer()});
+  BOOST_REQUIRE(again.has_value());
+  BOOST_REQUIRE(c.reaches(again->session, session_state::verified));
+  const auto* left_out = peer_in(c.status_of(again->session), liar.peer());
+  BOOST_REQUIRE(left_out != nullptr);
+  BOOST_TEST(left_out->state == "dropped");
+  BOOST_TEST(left_out->last_error->find("breaker is open") != std::string::npos, *left_out->last_error);
+  BOOST_TEST(liar_state.lies.load() == 1);
+}
+
+// A provider that speaks only rpp's 1.0.0 (no offers, no plan ids, arrays of
+// numbers) is one of a job's providers like any other.
+BOOST_AUTO_TEST_CASE(a_provider_that_speaks_only_1_0_0_takes_its_share_of_a_job) {
+  source src(6u << 20);
+  provider_node modern, upstream;
+  start_as_copy(modern, src.dir());
+  start_as_copy(upstream, src.dir());
+  relay old(upstream.address(), nullptr, nullptr, {net::snapshots_v1_0()});
+  swarm_consumer c;
+  c.start({.peers = {modern.address(), old.address()}, .trust = trusting(src.node.id)});
+  auto started = c.sync({id_of(modern), old.peer()});
+  BOOST_REQUIRE_MESSAGE(started.has_value(), started.error().message());
+  BOOST_REQUIRE(c.reaches(started->session, session_state::verified));
+  const auto s = c.status_of(started->session);
+  BOOST_TEST(peer_in(s, old.peer())->chunks > 0u);
+  BOOST_TEST(peer_in(s, id_of(modern))->chunks > 0u);
+  BOOST_TEST(s.chunk_writes == *s.total_chunks);
+  require_same_state(*c.n, *modern.n);
 }
 
 // The design card's path, in production: the job asks a session for work
@@ -380,4 +411,35 @@ BOOST_AUTO_TEST_CASE(a_snapshot_pruned_while_it_is_served_ends_the_job_with_a_cl
   const auto s = c.status_of(id);
   BOOST_TEST(s.error->find("served") != std::string::npos, *s.error); // "no longer served" / "not served here"
   BOOST_TEST(run_on(*p.n, p.n->control().metrics()).has_value()); // the provider is fine
+}
+
+// A provider's refusal text reaches the status and the event stream: quotes,
+// control bytes and invalid UTF-8 in it come out as valid JSON and UTF-8.
+BOOST_AUTO_TEST_CASE(a_hostile_refusal_text_is_carried_as_valid_json_and_utf8) {
+  provider_node p;
+  p.start(1u << 20);
+  const std::string hostile = std::string("no \"way\"\\ \x01\n\xff\xc3(") + "}";
+  relay r(p.address(), nullptr, [&](const messages::snapshots_request&, messages::snapshots_response& resp) {
+    if (!std::holds_alternative<messages::plan_response>(resp.body)) return false;
+    resp.body = messages::error_message{hostile, messages::refusal_code::saturated};
+    return true;
+  });
+  swarm_consumer c;
+  c.start({.peers = {r.address()}, .trust = trusting(p.id), .max_retries = 0});
+  auto started = c.sync({r.peer()});
+  BOOST_REQUIRE(started.has_value());
+  BOOST_REQUIRE(c.reaches(started->session, session_state::failed));
+  const auto s = c.status_of(started->session);
+  BOOST_TEST(s.error->find("no \"way\"\\ \x01\n\xEF\xBF\xBD\xEF\xBF\xBD(}") != std::string::npos, *s.error);
+  std::size_t checked = 0;
+  for (const auto& e : events(*c.n)) {
+    if (e.type != "SnapshotStreamFailed") continue;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(e.json, ec);
+    BOOST_REQUIRE_MESSAGE(!ec, e.json);
+    const std::string error(v.at("error").as_string());
+    BOOST_TEST(error.find("\xEF\xBF\xBD") != std::string::npos);
+    ++checked;
+  }
+  BOOST_TEST(checked == 1u);
 }

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -134,6 +135,18 @@ public:
     stdin_fd_ = -1;
   }
   [[nodiscard]] bool running() const noexcept { return pid_ > 0; }
+  /// Sends `sig` to the child while it runs (SIGSTOP, SIGCONT, ...).
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  /// True while the child is stopped by a signal (SIGSTOP): the state
+  /// letter of /proc/<pid>/stat is `T`.
+  [[nodiscard]] bool stopped() const {
+    if (pid_ <= 0) return false;
+    const std::string stat = read_text("/proc/" + std::to_string(pid_) + "/stat");
+    const auto after_name = stat.rfind(") ");
+    return after_name != std::string::npos && after_name + 2 < stat.size() && stat[after_name + 2] == 'T';
+  }
   [[nodiscard]] std::string out() const { return read_text(out_path_); }
   [[nodiscard]] std::string log() const { return read_text(log_path_); }
 
@@ -239,44 +252,90 @@ struct node_address {
 };
 
 /// A running `snapstream node`, started on loopback with free ports (port 0:
-/// the node prints the ports it got). Waits until it listens.
+/// the node prints the ports it got). Waits until it listens. It can be
+/// frozen and thawed (SIGSTOP / SIGCONT), and started again after it exited,
+/// with the same flags on the same ports; every run keeps its own output
+/// files (`<name>`, `<name>-restart-1`, ...), all printed when the test fails.
 class node_process {
 public:
   node_process(std::string name, const std::filesystem::path& dir, std::vector<std::string> extra_args)
-      : proc_(std::move(name), dir, args(dir, extra_args)) {
-    static const std::regex startup("node peer_id=(\\S+) p2p=(/ip4/127\\.0\\.0\\.1/tcp/[0-9]+/p2p/\\S+?)(,\\S+)? "
-                                    "http=127\\.0\\.0\\.1:([0-9]+)\n");
-    const auto m = proc_.wait_for_output(startup);
-    address_.peer_id = m[1].str();
-    address_.p2p = m[2].str();
-    address_.http_port = static_cast<std::uint16_t>(std::stoul(m[4].str()));
+      : name_(std::move(name)), dir_(dir), extra_args_(std::move(extra_args)) {
+    runs_.push_back(std::make_unique<process>(name_, dir_, args("/ip4/127.0.0.1/tcp/0", "127.0.0.1:0")));
+    address_ = wait_listening();
   }
 
   [[nodiscard]] const node_address& address() const noexcept { return address_; }
   [[nodiscard]] std::uint16_t http_port() const noexcept { return address_.http_port; }
-  [[nodiscard]] process& proc() noexcept { return proc_; }
+  /// The current run.
+  [[nodiscard]] process& proc() noexcept { return *runs_.back(); }
+  [[nodiscard]] const process& proc() const noexcept { return *runs_.back(); }
 
   /// SIGTERM: the node must shut down cleanly and exit 0.
   void stop_cleanly() {
-    const int code = proc_.stop(SIGTERM);
-    BOOST_TEST(code == 0, proc_.name() << " exited with " << code << " after SIGTERM");
+    const int code = proc().stop(SIGTERM);
+    BOOST_TEST(code == 0, proc().name() << " exited with " << code << " after SIGTERM");
   }
 
   /// SIGKILL: no chance to flush or close anything.
   void kill9() {
-    const int code = proc_.stop(SIGKILL, 30s);
+    const int code = proc().stop(SIGKILL, 30s);
     BOOST_TEST(code == 128 + SIGKILL);
   }
 
+  /// SIGSTOP: the node stops running (its sockets stay open, nothing is read
+  /// or answered) until `thaw`. Returns once the kernel reports it stopped.
+  void freeze() {
+    proc().signal(SIGSTOP);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!proc().stopped()) {
+      BOOST_REQUIRE_MESSAGE(proc().running() && std::chrono::steady_clock::now() < deadline,
+                            proc().name() << " did not stop after SIGSTOP");
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+  /// SIGCONT: a frozen node runs on.
+  void thaw() { proc().signal(SIGCONT); }
+
+  /// Starts the node again after it exited (`kill9`, `stop_cleanly`): the
+  /// same flags (data directory, key), the same p2p and HTTP ports; its
+  /// output goes to `<name>-restart-<n>`. Waits until it listens.
+  void restart() {
+    BOOST_REQUIRE_MESSAGE(!proc().running(), proc().name() << " still runs: stop it before restarting it");
+    static const std::regex tcp_port("/tcp/([0-9]+)/");
+    std::smatch m;
+    BOOST_REQUIRE(std::regex_search(address_.p2p, m, tcp_port));
+    const std::string log_name = name_ + "-restart-" + std::to_string(runs_.size());
+    runs_.push_back(std::make_unique<process>(
+      log_name, dir_, args("/ip4/127.0.0.1/tcp/" + m[1].str(), "127.0.0.1:" + std::to_string(address_.http_port))));
+    const auto again = wait_listening();
+    BOOST_TEST(again.peer_id == address_.peer_id);
+    BOOST_TEST(again.p2p == address_.p2p);
+    BOOST_TEST(again.http_port == address_.http_port);
+    address_ = again;
+  }
+
 private:
-  static std::vector<std::string> args(const std::filesystem::path&, const std::vector<std::string>& extra) {
-    std::vector<std::string> a{snapstream_binary(), "node", "--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--http-listen",
-                               "127.0.0.1:0"};
-    a.insert(a.end(), extra.begin(), extra.end());
+  std::vector<std::string> args(const std::string& p2p_listen, const std::string& http_listen) const {
+    std::vector<std::string> a{snapstream_binary(), "node", "--p2p-listen", p2p_listen, "--http-listen", http_listen};
+    a.insert(a.end(), extra_args_.begin(), extra_args_.end());
     return a;
   }
 
-  process proc_;
+  node_address wait_listening() {
+    static const std::regex startup("node peer_id=(\\S+) p2p=(/ip4/127\\.0\\.0\\.1/tcp/[0-9]+/p2p/\\S+?)(,\\S+)? "
+                                    "http=127\\.0\\.0\\.1:([0-9]+)\n");
+    const auto m = proc().wait_for_output(startup);
+    node_address a;
+    a.peer_id = m[1].str();
+    a.p2p = m[2].str();
+    a.http_port = static_cast<std::uint16_t>(std::stoul(m[4].str()));
+    return a;
+  }
+
+  std::string name_;
+  std::filesystem::path dir_;
+  std::vector<std::string> extra_args_;
+  std::vector<std::unique_ptr<process>> runs_; ///< every run, the current one last
   node_address address_;
 };
 

@@ -3,6 +3,7 @@
 
 #include "protocol/messages/messages.hpp"
 #include "protocol/messages/refusal.hpp"
+#include "protocol/messages/utf8.hpp"
 
 #include <string>
 
@@ -82,4 +83,14 @@ BOOST_AUTO_TEST_CASE(texts_of_1_0_0_and_1_1_0_providers_are_classified) {
       BOOST_TEST(to_string(classify_refusal(error_message{std::string(text)})) == to_string(code));
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(peer_text_is_made_valid_utf8_and_valid_text_is_kept) {
+  using snapstream::messages::valid_utf8;
+  BOOST_TEST(valid_utf8("plain \"quoted\" \\ text\n") == "plain \"quoted\" \\ text\n");
+  BOOST_TEST(valid_utf8("caf\xC3\xA9") == "caf\xC3\xA9");
+  BOOST_TEST(valid_utf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  BOOST_TEST(valid_utf8("\xC3") == "\xEF\xBF\xBD");             // truncated sequence
+  BOOST_TEST(valid_utf8("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); // a surrogate
+  BOOST_TEST(valid_utf8("") == "");
 }
