@@ -6,6 +6,7 @@
 #include "actors/snapshot_transport.hpp"
 #include "protocol/common/log.hpp"
 #include "storage/errors.hpp"
+#include "storage/snapshot_store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -195,6 +196,13 @@ result<std::unique_ptr<node>> node::start(node_config config) {
   auto opened = storage::db::open(cfg.data_dir);
   if (!opened) return opened.error();
   d->db = std::shared_ptr<storage::db>(std::move(*opened));
+  // The retention applies across restarts too (a lower setting takes effect now).
+  if (cfg.provider.retain_snapshots > 0) {
+    auto pruned = storage::snapshot_store(*d->db).prune(cfg.provider.retain_snapshots);
+    if (!pruned) return pruned.error();
+    for (const auto& plan_id : *pruned)
+      log::info("node", "snapshot_pruned", {{"plan_id", plan_id}, {"retain", cfg.provider.retain_snapshots}});
+  }
 
   configured(d->caf_config, cfg.scheduler_threads);
   d->system = std::make_unique<caf::actor_system>(d->caf_config);

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include "storage/snapshot_store.hpp"
+
 using namespace snapstream;
 using namespace snapstream::actors;
 using namespace snapstream::actors::test;
@@ -442,4 +444,26 @@ BOOST_AUTO_TEST_CASE(a_hostile_refusal_text_is_carried_as_valid_json_and_utf8) {
     ++checked;
   }
   BOOST_TEST(checked == 1u);
+}
+
+// A node keeps its newest snapshots servable, also when it restarts with a
+// lower retention than it ran with.
+BOOST_AUTO_TEST_CASE(a_restart_with_a_lower_retention_prunes_the_oldest_snapshots) {
+  provider_node p;
+  provider_config keep_all;
+  keep_all.retain_snapshots = 5;
+  p.start(1u << 20, false, keep_all);
+  for (const char* k : {"one", "two"}) {
+    BOOST_REQUIRE(p.n->db().put_state(as_bytes(std::string_view(k)), as_bytes(std::string_view(k))).has_value());
+    BOOST_REQUIRE(run_on(*p.n, p.n->control().create_snapshot()).has_value());
+  }
+  BOOST_REQUIRE_EQUAL(storage::snapshot_store(p.n->db()).list()->size(), 3u);
+  p.n->stop();
+  p.n.reset();
+  p.start(0); // default retention: 2
+  const auto left = storage::snapshot_store(p.n->db()).list();
+  BOOST_REQUIRE(left.has_value());
+  BOOST_REQUIRE_EQUAL(left->size(), 2u);
+  BOOST_TEST(left->front().height == 2u);
+  BOOST_TEST(left->back().height == 3u);
 }
