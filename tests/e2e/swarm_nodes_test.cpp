@@ -14,13 +14,16 @@
 
 #include <boost/json.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <regex>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace snapstream;
 using namespace snapstream::e2e;
@@ -103,9 +106,9 @@ struct drop_shared_source {
 
 /// Where a node's data directory comes from.
 enum class origin {
-  empty,           ///< a fresh node: it has to sync the snapshot
-  copy,            ///< a copy of A's data directory, run under the node's own key
-  authority,       ///< a copy of A's data directory, run under A's key: A itself
+  empty,     ///< a fresh node: it has to sync the snapshot
+  copy,      ///< a copy of A's data directory, run under the node's own key
+  authority, ///< a copy of A's data directory, run under A's key: A itself
 };
 
 std::string state_of(const json::object& s) { return std::string(s.at("state").as_string()); }
@@ -144,14 +147,16 @@ public:
     if (from != origin::empty) copy_dir(a.data, data_dir(name));
     const std::string key = from == origin::authority ? a.key : dir_ / (name + ".key");
     if (from != origin::authority) keygen(key);
-    std::vector<std::string> flags{"--data-dir", data_dir(name), "--key",   key,
-                                   "--token-file", token_file_,  "--trust", a.peer_id};
+    std::vector<std::string> flags{"--data-dir",   data_dir(name), "--key",   key,
+                                   "--token-file", token_file_,    "--trust", a.peer_id};
     for (const auto* p : peers) {
       flags.push_back("--peer");
       flags.push_back(p->address().p2p);
     }
     flags.insert(flags.end(), extra.begin(), extra.end());
-    return std::make_unique<node_process>(name, dir_.path(), flags);
+    auto n = std::make_unique<node_process>(name, dir_.path(), flags);
+    names_[n->address().peer_id] = name;
+    return n;
   }
 
   /// `POST /p2p/snapshots` on `consumer` with `peers` (and a chunk size when
@@ -171,51 +176,56 @@ public:
 
   json::object status(node_process& n, std::uint64_t id) {
     auto a = http_get(n.http_port(), "/p2p/snapshots/" + std::to_string(id), token_);
-    BOOST_REQUIRE_MESSAGE(a.status == 200u,
-                          n.proc().name() << ": GET session " << id << ": " << a.status << " " << a.body);
+    if (a.status != 200u) BOOST_FAIL(n.proc().name() << ": GET session " << id << ": " << a.status << " " << a.body);
     return a.json().as_object();
   }
 
-  /// Polls session `id` on `n` until `done` holds for its status and returns
-  /// that status. Fails when the session fails or is cancelled, when it is
-  /// verified before `done` holds (`done` is then a point the test wants to
-  /// act at, mid-job), or after two minutes.
+  /// Polls session `id` on `n` every `interval` until `done` holds for its
+  /// status and returns that status. Fails when the session fails or is
+  /// cancelled, when it is verified before `done` holds (`done` is then a
+  /// point the test wants to act at, mid-job), or after two minutes. (Each
+  /// poll is a line in the node's log: the interval keeps the log's tail,
+  /// printed on failure, about the node's work.)
   json::object poll(node_process& n, std::uint64_t id, const std::string& what,
-                    const std::function<bool(const json::object&)>& done) {
+                    const std::function<bool(const json::object&)>& done,
+                    std::chrono::milliseconds interval = 50ms) {
     const auto deadline = std::chrono::steady_clock::now() + 120s;
     for (;;) {
       auto s = status(n, id);
       if (done(s)) return s;
       const auto state = state_of(s);
-      BOOST_REQUIRE_MESSAGE(state != "failed" && state != "cancelled" && state != "verified",
-                            n.proc().name() << " session " << id << " is " << state << " before " << what << ": "
-                                            << json::serialize(s));
-      BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
-                            n.proc().name() << " session " << id << ": no " << what << " within 120 s: "
-                                            << json::serialize(s));
-      std::this_thread::sleep_for(5ms);
+      if (state == "failed" || state == "cancelled" || state == "verified")
+        BOOST_FAIL(n.proc().name() << " session " << id << " is " << state << " before " << what << ": "
+                                   << json::serialize(s));
+      if (std::chrono::steady_clock::now() >= deadline)
+        BOOST_FAIL(n.proc().name() << " session " << id << ": no " << what << " within 120 s: " << json::serialize(s));
+      std::this_thread::sleep_for(interval);
     }
   }
 
   /// Waits until `n` has applied at least `chunks` chunks of session `id`,
   /// which must still be syncing then.
   json::object wait_applied(node_process& n, std::uint64_t id, std::uint64_t chunks) {
-    return poll(n, id, std::to_string(chunks) + " chunks applied", [&](const json::object& s) {
-      return state_of(s) == "syncing" && applied(s) >= chunks;
-    });
+    return poll(
+      n, id, std::to_string(chunks) + " chunks applied",
+      [&](const json::object& s) { return state_of(s) == "syncing" && applied(s) >= chunks; }, 10ms);
   }
 
   json::object wait_verified(node_process& n, std::uint64_t id) {
     return poll(n, id, "verified", [](const json::object& s) { return state_of(s) == "verified"; });
   }
 
-  /// Every provider's share of a status, for the test log.
-  static std::string shares(const json::object& s) {
+  /// Every provider's share of a status, for the test log:
+  /// ` name:state/chunks` each, by the names the nodes were started with.
+  [[nodiscard]] std::string shares(const json::object& s) const {
     std::string out;
     if (!s.contains("peers")) return out;
-    for (const auto& p : s.at("peers").as_array())
-      out += " " + std::string(p.at("peer").as_string()).substr(0, 14) + "...:" +
-             std::string(p.at("state").as_string()) + "/" + std::to_string(u64(p.at("chunks")));
+    for (const auto& p : s.at("peers").as_array()) {
+      const std::string peer(p.at("peer").as_string());
+      const auto name = names_.find(peer);
+      out += " " + (name == names_.end() ? peer : name->second) + ":" + std::string(p.at("state").as_string()) + "/" +
+             std::to_string(u64(p.at("chunks")));
+    }
     return out;
   }
 
@@ -223,6 +233,7 @@ private:
   app::test::temp_dir dir_;
   std::string token_;
   std::string token_file_;
+  std::map<std::string, std::string> names_; ///< peer id -> node name
 };
 
 /// The session's facts once verified: the snapshot is A's, every chunk
@@ -271,13 +282,13 @@ BOOST_AUTO_TEST_CASE(four_providers_one_frozen_with_sigstop_mid_job_and_the_job_
         frozen = candidate;
   frozen->freeze();
   BOOST_TEST_MESSAGE("froze " << frozen->proc().name() << " at " << applied(before) << " of "
-                              << u64(before.at("total_chunks")) << " chunks:" << swarm::shares(before));
+                              << u64(before.at("total_chunks")) << " chunks:" << w.shares(before));
   BOOST_REQUIRE(state_of(w.status(*e, id)) == "syncing");
 
   // then the job completes without it, while it is still frozen.
   const auto done = w.wait_verified(*e, id);
   BOOST_TEST(frozen->proc().stopped());
-  BOOST_TEST_MESSAGE("verified:" << swarm::shares(done));
+  BOOST_TEST_MESSAGE("verified:" << w.shares(done));
   check_verified_whole(done);
   BOOST_TEST(done.at("peers").as_array().size() == 4u);
   for (const auto* p : providers) (void)share_of(done, p->address().peer_id);
@@ -310,7 +321,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_with_sigkill_at_several_points_of_a_many_
     const auto at = static_cast<std::uint64_t>(std::ceil(fraction * static_cast<double>(total)));
     const auto seen = w.wait_applied(*consumer, id, at);
     consumer->kill9();
-    BOOST_TEST_MESSAGE("killed at " << applied(seen) << " of " << total << " chunks:" << swarm::shares(seen));
+    BOOST_TEST_MESSAGE("killed at " << applied(seen) << " of " << total << " chunks:" << w.shares(seen));
     consumer->restart();
     // the job is back with at least the progress seen before the kill, and
     // the node resumes it by itself.
@@ -324,7 +335,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_with_sigkill_at_several_points_of_a_many_
   // Then it ends verified, each chunk applied exactly once across the crashes,
   // with A's state.
   const auto done = w.wait_verified(*consumer, id);
-  BOOST_TEST_MESSAGE("verified:" << swarm::shares(done));
+  BOOST_TEST_MESSAGE("verified:" << w.shares(done));
   check_verified_whole(done);
   BOOST_TEST(u64(done.at("total_chunks")) == total);
   BOOST_TEST(done.at("peers").as_array().size() == 3u);
@@ -352,7 +363,7 @@ BOOST_AUTO_TEST_CASE(a_newcomer_syncs_from_three_nodes_at_once_and_a_fifth_node_
   auto d = w.start("D", origin::empty, {a.get(), b.get(), c.get()});
   const auto d_id = w.sync(*d, {a.get(), b.get(), c.get()});
   const auto d_done = w.wait_verified(*d, d_id);
-  BOOST_TEST_MESSAGE("D verified:" << swarm::shares(d_done));
+  BOOST_TEST_MESSAGE("D verified:" << w.shares(d_done));
 
   // then its status shows each provider's share, and the work was shared.
   check_verified_whole(d_done);
@@ -365,7 +376,7 @@ BOOST_AUTO_TEST_CASE(a_newcomer_syncs_from_three_nodes_at_once_and_a_fifth_node_
     BOOST_TEST(has_bytes == has_chunks);
     if (has_chunks) ++sharing;
   }
-  BOOST_TEST(sharing >= 2, "providers with chunks: " << sharing << swarm::shares(d_done));
+  BOOST_TEST(sharing >= 2, "providers with chunks: " << sharing << w.shares(d_done));
 
   // And E, which knows D only and trusts A's key only, syncs from D alone.
   auto e = w.start("E", origin::empty, {d.get()});
