@@ -669,18 +669,20 @@ class Bench:
         counts = self.args.swarm_providers
         copies, size = self.swarm_copies(max(counts))
         one = self.session_results[(V11, MIB)]["mib_per_s"]["median"]
+        providers = []
         try:
+            # Every provider node runs through the whole section (the first P
+            # serve a job over P), like section 3's provider, and serves an
+            # unmeasured job over all of them first: a fresh node serves its
+            # first session more slowly.
+            for name, data_dir, key in copies:
+                cfg = self.node_config(data_dir, key, {"provider": {"max_active_sessions": 4096,
+                                                                    "storage_workers": 2}})
+                providers.append(Node(self, name, cfg).start())
+            warm, _ = self.swarm_run(providers)
+            log(f"swarm: warm-up job over {len(providers)} providers {fmt(warm['mib_per_s'])} MiB/s (not counted)")
             for n in counts:
-                providers = []
-                try:
-                    for name, data_dir, key in copies[:n]:
-                        cfg = self.node_config(data_dir, key, {"provider": {"max_active_sessions": 4096,
-                                                                            "storage_workers": 2}})
-                        providers.append(Node(self, name, cfg).start())
-                    runs = [self.swarm_run(providers) for _ in range(self.args.repeats)]
-                finally:
-                    for p in providers:
-                        p.stop()
+                runs = [self.swarm_run(providers[:n]) for _ in range(self.args.repeats)]
                 figs = [f for f, _ in runs]
                 agg = {k: stats([f[k] for f in figs]) for k in figs[0]}
                 agg["providers"] = n
@@ -701,6 +703,8 @@ class Bench:
                     f"served beyond applied {int(agg['chunks_served_beyond_applied']['median'])}, "
                     f"failures {int(agg['failures']['median'])}")
         finally:
+            for p in providers:
+                p.stop()
             for name, _, _ in copies:
                 shutil.rmtree(os.path.join(self.work, name), ignore_errors=True)
         self.put("swarm", {
@@ -710,7 +714,9 @@ class Bench:
             "definition": "one consumer node runs one sync job (POST /p2p/snapshots with every provider's "
                           "peer id in 'peers', chunk_size 1 MiB, protocol 1.2.0) against P provider nodes, each "
                           "on its own copy of the provider data dir with its own key and ports; MiB/s = chunk "
-                          "payload applied / time from the POST to the poll (20 ms) that sees 'verified'; "
+                          "payload applied / time from the POST to the poll (20 ms) that sees 'verified'; the "
+                          "provider nodes run through the whole section (a job over P uses the first P; the "
+                          "others stay up, idle) after one unmeasured job over all of them; "
                           "provider CPU is summed over the P processes; shares from the job's final 'peers' "
                           "status; 'served beyond applied' = chunks the providers served (their "
                           "snapstream_snapshot_chunks_served_total) minus chunks the job applied",
@@ -963,6 +969,8 @@ set output '{out}/throughput_vs_providers.png'
 set title 'One job over P providers on one machine (1.2.0, 1 MiB chunks)'
 set xlabel 'providers'
 set ylabel 'MiB/s'
+set xrange [0.8:10]
+set xtics (1, 2, 4, 8)
 plot '{wdata}' using 1:2:3:4 with yerrorlines lw 2 title 'job aggregate', \\
      {one} with lines dt 3 lw 2 title 'one session (1.1.0, 1 MiB)', \\
      {self.reference} with lines dt 2 title 'bare pipeline (1 MiB)'
@@ -1055,12 +1063,16 @@ plot '{wdata}' using 1:2:3:4 with yerrorlines lw 2 title 'job aggregate', \\
                  f"poll that sees the job verified, compared with the bare pipeline (1.0x) and with one "
                  f"session, 1.1.0 at 1 MiB in section 3: **{sw['one_session_mib_per_s']:.1f} MiB/s**. "
                  f"Provider CPU is summed over the P processes; provider peak RSS is the largest of them.\n")
-        L.append(f"All P + 1 node processes run on this machine's {cores} cores, each with its own CAF "
-                 f"scheduler, Asio and RocksDB threads: from 2 providers on they contend for CPU with the "
-                 f"consumer (8 providers + 1 consumer on {cores} cores is expected to lose to one session). "
-                 f"On loopback, more providers can add nothing but overlapping request round trips; the "
-                 f"section measures what a job costs as P grows on one machine, not what P machines "
-                 f"would give.\n")
+        most = max(self.swarm_results)
+        L.append(f"The provider nodes are started once and serve one unmeasured job over all of them first "
+                 f"(a fresh node serves its first session more slowly); a job over P uses the first P, "
+                 f"the others stay up, idle. **All P + 1 node processes run on this machine's {cores} "
+                 f"cores**, each with its own CAF scheduler, Asio and RocksDB threads, so from 2 providers on "
+                 f"they contend for CPU with the consumer, and at {most} providers {most + 1} processes share "
+                 f"{cores} cores: that is expected, and it is why the aggregate here says what a job costs "
+                 f"as P grows on one machine, not what {most} machines would give. On loopback, more "
+                 f"providers can only overlap their request round trips (each provider's session has one "
+                 f"request in flight).\n")
         L.append("| providers | MiB/s | chunks/s | ratio | vs one session | consumer CPU s/GiB | "
                  "providers CPU s/GiB (sum) | consumer peak RSS MiB | provider peak RSS MiB (max) | p50 ms | p99 ms |")
         L.append("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -1077,8 +1089,9 @@ plot '{wdata}' using 1:2:3:4 with yerrorlines lw 2 title 'job aggregate', \\
                  "first; the run nearest the median first), the smallest and largest provider's share of "
                  "the chunks (min – max over the runs), chunks the providers served beyond those applied "
                  "(duplicates of late chunks, answers lost to failures), chunk writes beyond the chunks "
-                 "(a chunk written twice), and the job's request failures and backpressure answers "
-                 "(medians).\n")
+                 "(a chunk written twice), the job's failed requests, and its backpressure answers: asks "
+                 "for work that a provider's session refused because its one request slot was taken "
+                 "(by a chunk ack, say) (medians).\n")
         L.append("| providers | chunks per provider, per run | smallest share | largest share | "
                  "served beyond applied | writes beyond applied | failures | backpressure |")
         L.append("|---|---|---|---|---|---|---|---|")
@@ -1145,7 +1158,7 @@ plot '{wdata}' using 1:2:3:4 with yerrorlines lw 2 title 'job aggregate', \\
 def main():
     ap = argparse.ArgumentParser(prog="bench/run", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="smaller state, fewer repeats (under 3 minutes)")
+    ap.add_argument("--quick", action="store_true", help="smaller state, fewer repeats (about 5 minutes)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "bench"), help="the Release build directory")
     ap.add_argument("--work", default=None, help="scratch directory (default: BUILD/../bench-work)")
     ap.add_argument("--out", default=None,
