@@ -346,14 +346,7 @@ void on_offers(self_pointer self, const messages::snapshots_response& r, const e
       return fail(self, session_errc::checksum, "the provider's plan answer lacks its plan or chunk_size");
     auto plan = snapshot::decode_plan(*p->plan);
     if (!plan) return fail(self, session_errc::checksum, plan.error().message());
-    snapshot::offer offer;
-    offer.state_root = plan->state_root;
-    offer.height = plan->height;
-    offer.page_size = plan->page_size;
-    offer.page_count = plan->page_count();
-    offer.total_bytes = plan->total_bytes;
-    offer.update_count = plan->update_count;
-    out.offers.push_back(std::move(offer));
+    out.offers.push_back(snapshot::offer_of(*plan));
     out.planned = planned_session{p->plan, *p->chunk_size, out.version, x.latency};
   } else {
     return fail(self, session_errc::checksum,

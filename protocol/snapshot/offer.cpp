@@ -217,4 +217,15 @@ result<std::vector<offer>> decode_offers(bytes_view in) {
   return out;
 }
 
+offer offer_of(const plan& p) {
+  offer o;
+  o.state_root = p.state_root;
+  o.height = p.height;
+  o.page_size = p.page_size;
+  o.page_count = p.page_count();
+  o.total_bytes = p.total_bytes;
+  o.update_count = p.update_count;
+  return o;
+}
+
 } // namespace snapstream::snapshot

@@ -16,6 +16,7 @@
 #include "protocol/common/bytes.hpp"
 #include "protocol/common/sha256.hpp"
 #include "protocol/snapshot/errors.hpp"
+#include "protocol/snapshot/plan.hpp"
 #include "protocol/snapshot/light_client_update.hpp"
 
 #include <cstdint>
@@ -84,5 +85,9 @@ struct offer {
 /// one (with an empty bitmap). Allocates no more than the input justifies:
 /// every declared size is checked against the remaining input first.
 [[nodiscard]] result<std::vector<offer>> decode_offers(bytes_view bytes);
+
+/// The offer a plan stands for when its provider has no offer list (a
+/// 1.0.0/1.1.0 provider's plan answer): complete, signers unknown.
+[[nodiscard]] offer offer_of(const plan& p);
 
 } // namespace snapstream::snapshot

@@ -311,4 +311,18 @@ BOOST_AUTO_TEST_CASE(offer_errors_have_their_code_name) {
   BOOST_TEST(code.message() == "invalid offer");
 }
 
+BOOST_AUTO_TEST_CASE(a_plan_stands_for_a_complete_offer_with_unknown_signers) {
+  const auto s = build_snapshot(make_records(50, 5, 100), 4096, {key_from(9)});
+  const auto o = offer_of(s.p);
+  BOOST_TEST((o.state_root == s.p.state_root));
+  BOOST_TEST(o.height == s.p.height);
+  BOOST_TEST(o.page_size == s.p.page_size);
+  BOOST_TEST(o.page_count == s.p.page_count());
+  BOOST_TEST(o.total_bytes == s.p.total_bytes);
+  BOOST_TEST(o.update_count == s.p.update_count);
+  BOOST_TEST(o.complete);
+  BOOST_TEST(o.signers.empty());
+  BOOST_TEST(o.pages.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
