@@ -4,6 +4,10 @@
 
 namespace snapstream::actors {
 
+const char* to_string(breaker_side s) noexcept {
+  return s == breaker_side::syncing ? "syncing" : "serving";
+}
+
 const char* to_string(breaker_state s) noexcept {
   switch (s) {
     case breaker_state::closed: return "closed";

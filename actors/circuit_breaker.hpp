@@ -26,9 +26,18 @@ enum class breaker_state { closed, open, half_open };
 
 [[nodiscard]] const char* to_string(breaker_state s) noexcept;
 
+/// Which side of the node a breaker guards.
+enum class breaker_side {
+  serving, ///< the provider refuses this peer's requests while it is open
+  syncing, ///< sync jobs leave this provider out while it is open (it lied)
+};
+
+[[nodiscard]] const char* to_string(breaker_side s) noexcept;
+
 /// What an operator sees of one peer's breaker.
 struct breaker_status {
   std::string peer;
+  breaker_side side = breaker_side::serving;
   breaker_state state = breaker_state::closed;
   std::uint32_t recent_failures = 0;
   /// Time left until an open breaker turns half-open (zero otherwise).

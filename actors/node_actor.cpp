@@ -152,6 +152,8 @@ caf::behavior node(node_actor* self, node_actor_config config) {
                   m.requests_served = provided.requests_served;
                   m.requests_refused = provided.requests_refused;
                   m.breakers = std::move(provided.breakers);
+                  m.breakers.insert(m.breakers.end(), consumed.provider_breakers.begin(),
+                                    consumed.provider_breakers.end());
                   m.sync_restarts = consumed.restarts;
                   m.peers_banned = consumed.peers_banned;
                   m.sync_peers = std::move(consumed.peers);

@@ -435,6 +435,7 @@ caf::behavior supervisor(supervisor_actor* self, std::shared_ptr<const session_e
       }
       stats.sessions_by_state.assign(by_state.begin(), by_state.end());
       stats.provider_breakers = self->state.breakers.status(clock_type::now());
+      for (auto& b : stats.provider_breakers) b.side = breaker_side::syncing;
       for (auto& [name, p] : peers) stats.peers.push_back(std::move(p));
       return stats;
     },

@@ -358,6 +358,7 @@ std::string render_breakers(const std::vector<actors::breaker_status>& list) {
   for (const auto& b : list) {
     json::object o;
     o["peer"] = b.peer;
+    o["side"] = actors::to_string(b.side);
     o["state"] = actors::to_string(b.state);
     o["recent_failures"] = b.recent_failures;
     o["retry_after_ms"] = static_cast<std::int64_t>(b.retry_after.count());

@@ -200,14 +200,22 @@ std::string render_metrics(const actors::metrics_snapshot& node, const request_s
   constexpr std::array breaker_states{actors::breaker_state::closed, actors::breaker_state::open,
                                       actors::breaker_state::half_open};
   for (const auto& b : node.breakers)
-    for (auto st : breaker_states)
-      sample(out, "snapstream_breaker_state", {{"peer", b.peer}, {"state", actors::to_string(st)}},
-             std::uint64_t{b.state == st ? 1u : 0u});
+    if (b.side == actors::breaker_side::serving)
+      for (auto st : breaker_states)
+          sample(out, "snapstream_breaker_state", {{"peer", b.peer}, {"state", actors::to_string(st)}},
+               std::uint64_t{b.state == st ? 1u : 0u});
   family(out, "snapstream_breaker_recent_failures", "gauge",
          "Failures per peer inside the breaker's window.");
   for (const auto& b : node.breakers)
-    sample(out, "snapstream_breaker_recent_failures", {{"peer", b.peer}},
-           std::uint64_t{b.recent_failures});
+    if (b.side == actors::breaker_side::serving)
+      sample(out, "snapstream_breaker_recent_failures", {{"peer", b.peer}},
+             std::uint64_t{b.recent_failures});
+  family(out, "snapstream_sync_breaker_open", "gauge",
+         "Providers this node's sync jobs leave out after a lie: 1 while the breaker is open.");
+  for (const auto& b : node.breakers)
+    if (b.side == actors::breaker_side::syncing)
+      sample(out, "snapstream_sync_breaker_open", {{"peer", b.peer}},
+             std::uint64_t{b.state == actors::breaker_state::open ? 1u : 0u});
 
   counter(out, "snapstream_sync_restarts_total", "Provider sessions of sync jobs restarted after a failure.",
           node.sync_restarts);

@@ -98,7 +98,14 @@ BOOST_AUTO_TEST_CASE(a_job_over_four_providers_bans_the_liar_outlives_a_frozen_o
   bool banned_stored = false;
   for (const auto& p : stored.providers) banned_stored = banned_stored || (p.peer == liar.peer() && p.banned);
   BOOST_TEST(banned_stored);
-  // Its breaker is open on this node: the next job leaves it out at once.
+  // Its breaker is open on this node, and the operator sees it as such.
+  const auto breakers = run_on(*c.n, c.n->control().breakers());
+  BOOST_REQUIRE(breakers.has_value());
+  bool shown = false;
+  for (const auto& b : *breakers)
+    shown = shown || (b.peer == liar.peer() && b.side == breaker_side::syncing && b.state == breaker_state::open);
+  BOOST_TEST(shown);
+  // The next job leaves it out at once.
   auto again = c.sync({id_of(honest), liar.peer()});
   BOOST_REQUIRE(again.has_value());
   BOOST_REQUIRE(c.reaches(again->session, session_state::verified));

@@ -384,10 +384,17 @@ BOOST_AUTO_TEST_CASE(breaker_status_and_reset) {
   open.state = actors::breaker_state::open;
   open.recent_failures = 10;
   open.retry_after = std::chrono::milliseconds(29500);
-  s.backend().set_breakers({open});
+  actors::breaker_status liar;
+  liar.peer = "12D3KooWLiar";
+  liar.side = actors::breaker_side::syncing;
+  liar.state = actors::breaker_state::open;
+  liar.recent_failures = 1;
+  liar.retry_after = std::chrono::milliseconds(600000);
+  s.backend().set_breakers({open, liar});
   auto r = round_trip(s.port(), request("GET", "/p2p/snapshots/breaker"));
   BOOST_TEST(r.status == 200u);
-  BOOST_TEST(r.body == R"([{"peer":"12D3KooWBad","state":"open","recent_failures":10,"retry_after_ms":29500}])");
+  BOOST_TEST(r.body == R"([{"peer":"12D3KooWBad","side":"serving","state":"open","recent_failures":10,"retry_after_ms":29500},)"
+                       R"({"peer":"12D3KooWLiar","side":"syncing","state":"open","recent_failures":1,"retry_after_ms":600000}])");
 
   auto reset = round_trip(s.port(), request("POST", "/p2p/snapshots/breaker/reset"));
   BOOST_TEST(reset.status == 204u);
@@ -667,7 +674,11 @@ BOOST_AUTO_TEST_CASE(metrics_are_valid_prometheus_text_with_the_node_counters) {
   b.peer = "12D3Koo\"odd\\peer";
   b.state = actors::breaker_state::half_open;
   b.recent_failures = 6;
-  m.breakers = {b};
+  actors::breaker_status left_out;
+  left_out.peer = "12D3KooWLiar";
+  left_out.side = actors::breaker_side::syncing;
+  left_out.state = actors::breaker_state::open;
+  m.breakers = {b, left_out};
   s.backend().set_metrics(m);
   BOOST_TEST(round_trip(s.port(), request("GET", "/healthz", {}, "")).status == 200u);
   BOOST_TEST(round_trip(s.port(), request("GET", "/nowhere")).status == 404u);
@@ -704,6 +715,9 @@ BOOST_AUTO_TEST_CASE(metrics_are_valid_prometheus_text_with_the_node_counters) {
   BOOST_TEST(doc.value("snapstream_breaker_state", {{"peer", "12D3Koo\"odd\\peer"}, {"state", "open"}}) == 0.0);
   BOOST_TEST(doc.value("snapstream_breaker_state", {{"peer", "12D3Koo\"odd\\peer"}, {"state", "closed"}}) == 0.0);
   BOOST_TEST(doc.value("snapstream_breaker_recent_failures", {{"peer", "12D3Koo\"odd\\peer"}}) == 6.0);
+  // A provider the sync jobs leave out has its own series, not a serving breaker's.
+  BOOST_TEST(doc.value("snapstream_sync_breaker_open", {{"peer", "12D3KooWLiar"}}) == 1.0);
+  BOOST_TEST(std::isnan(doc.value("snapstream_breaker_state", {{"peer", "12D3KooWLiar"}, {"state", "open"}})));
   // The control plane's own requests so far: one 200 (/healthz) and one 404.
   BOOST_TEST(doc.value("snapstream_http_requests_total", {{"code", "200"}}) == 1.0);
   BOOST_TEST(doc.value("snapstream_http_requests_total", {{"code", "404"}}) == 1.0);
