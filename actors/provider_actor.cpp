@@ -14,6 +14,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -157,7 +158,12 @@ struct provider_state {
   upload_limiter limiter;
   caf::actor workers;
   provider_stats stats;
-  std::map<std::string, peer_upload_stats> uploads; ///< by peer id
+  struct tracked_upload {
+    peer_upload_stats stats;
+    std::uint64_t last_use = 0; ///< `upload_clock` when this peer was last served
+  };
+  std::map<std::string, tracked_upload> uploads; ///< by peer id, at most config.max_tracked_peers
+  std::uint64_t upload_clock = 0;
   std::map<std::uint64_t, held_response> held;      ///< by hold id, until `upload_due_atom`
   std::uint64_t next_hold = 0;
   std::chrono::microseconds throttle_wait{0};       ///< total time responses were held
@@ -165,6 +171,26 @@ struct provider_state {
 };
 
 using provider_actor = caf::stateful_actor<provider_state>;
+
+/// Counts one chunk served to `peer`, forgetting the peer served least
+/// recently when a new one would pass `max_tracked_peers`.
+void count_upload(provider_state& st, const std::string& peer, std::uint64_t bytes) {
+  auto it = st.uploads.find(peer);
+  if (it == st.uploads.end()) {
+    if (st.config.max_tracked_peers == 0) return;
+    if (st.uploads.size() >= st.config.max_tracked_peers) {
+      auto oldest = std::min_element(st.uploads.begin(), st.uploads.end(), [](const auto& a, const auto& b) {
+        return a.second.last_use < b.second.last_use;
+      });
+      st.uploads.erase(oldest);
+    }
+    it = st.uploads.emplace(peer, provider_state::tracked_upload{}).first;
+    it->second.stats.peer = peer;
+  }
+  it->second.last_use = ++st.upload_clock;
+  it->second.stats.bytes_served += bytes;
+  ++it->second.stats.chunks_served;
+}
 
 /// Answers a refused request and does the bookkeeping of a refusal. `blame`:
 /// the refusal is the peer's fault and counts against its breaker; any other
@@ -380,10 +406,7 @@ caf::result<shared_bytes> serve_chunk(provider_actor* self, const requester& who
                     auto& st = self->state;
                     st.stats.bytes_served += out.payload_bytes;
                     ++st.stats.chunks_served;
-                    auto& upload = st.uploads[who.peer];
-                    upload.peer = who.peer;
-                    upload.bytes_served += out.payload_bytes;
-                    ++upload.chunks_served;
+                    count_upload(st, who.peer, out.payload_bytes);
                     if (auto* r = st.book.find(who.peer, who.session)) {
                       auto updated = *r;
                       updated.last_served_chunk = index;
@@ -567,7 +590,7 @@ provider_stats stats_of(provider_actor* self) {
   stats.throttle_wait_ms =
     static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(st.throttle_wait).count());
   stats.peers.reserve(st.uploads.size());
-  for (const auto& [peer, upload] : st.uploads) stats.peers.push_back(upload);
+  for (const auto& [peer, upload] : st.uploads) stats.peers.push_back(upload.stats);
   return stats;
 }
 

@@ -75,6 +75,11 @@ struct provider_config {
   std::size_t retain_snapshots = 2;
   /// Upload rate limits of chunk responses (0 = unlimited).
   upload_limits upload_limit;
+  /// Consumer peers whose uploads are counted one by one (status, per-peer
+  /// metrics). Beyond it, the peer served least recently is forgotten, so a
+  /// node serving an ever-changing crowd keeps bounded memory and bounded
+  /// metric series; the node-wide totals keep counting everything.
+  std::size_t max_tracked_peers = 1024;
   /// Runs storage tasks instead of a pool of `storage_workers` (an actor that
   /// answers `storage_task` with `result<storage_task_output>`); null = own pool.
   caf::actor workers;

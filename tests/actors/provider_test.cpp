@@ -809,3 +809,27 @@ BOOST_FIXTURE_TEST_CASE(an_upload_limited_provider_holds_chunk_responses_and_ser
   BOOST_TEST((s.peers[0] == peer_upload_stats{consumer, payload, verifier.chunk_count()}));
   BOOST_TEST(s.backpressure_refusals == verifier.chunk_count());
 }
+
+BOOST_FIXTURE_TEST_CASE(per_peer_upload_counts_keep_the_peers_served_most_recently, fixture) {
+  // Given a provider that counts the uploads of at most two peers,
+  provider_config config;
+  config.max_tracked_peers = 2;
+  start(config);
+  // when peers a, b, a again, then c fetch a chunk each (a new session each),
+  std::uint64_t session = 60;
+  auto fetch_one = [&](const std::string& peer) {
+    const auto id = ++session;
+    plan(id, 65536, peer);
+    auto r = ask(id, messages::chunk_request{0}, protocol_version::v1_1, peer);
+    BOOST_REQUIRE_MESSAGE(std::holds_alternative<messages::chunk_response>(r.body), error_text(r));
+  };
+  for (const char* peer : {"peer-a", "peer-b", "peer-a", "peer-c"}) fetch_one(peer);
+  // then b, served least recently, is forgotten; the totals count all four.
+  const auto s = stats();
+  BOOST_TEST(s.chunks_served == 4u);
+  BOOST_REQUIRE_EQUAL(s.peers.size(), 2u);
+  BOOST_TEST(s.peers[0].peer == "peer-a");
+  BOOST_TEST(s.peers[0].chunks_served == 2u);
+  BOOST_TEST(s.peers[1].peer == "peer-c");
+  BOOST_TEST(s.peers[1].chunks_served == 1u);
+}
