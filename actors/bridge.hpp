@@ -192,16 +192,7 @@ void start_io(boost::asio::any_io_executor executor, boost::asio::awaitable<resu
   boost::asio::co_spawn(
     executor, std::move(op),
     [reply_to = std::move(reply_to), tag](std::exception_ptr ex, result<T> r) mutable {
-      if (ex) {
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(ex);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        r = error{actors_errc::failed, "I/O operation threw: " + what};
-      }
+      if (ex) r = error{actors_errc::failed, "I/O operation threw: " + describe_exception(ex)};
       caf::anon_send(reply_to, tag, std::move(r));
     });
 }

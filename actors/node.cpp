@@ -182,7 +182,10 @@ struct node::impl {
       if (host) {
         std::promise<void> stopped_host;
         auto done = stopped_host.get_future();
-        asio::co_spawn(io, host->stop(), [&stopped_host](std::exception_ptr) { stopped_host.set_value(); });
+        asio::co_spawn(io, host->stop(), [&stopped_host](std::exception_ptr ep) {
+          if (ep) log::error("node", "host_stop_failed", {{"what", describe_exception(ep)}});
+          stopped_host.set_value();
+        });
         done.wait();
       }
       work.reset();

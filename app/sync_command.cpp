@@ -336,13 +336,7 @@ result<int> run_sync(const parsed_arguments& args) {
   result<int> outcome = error{app_errc::failed, "the sync did not finish"};
   asio::co_spawn(io, watch(run), [&](std::exception_ptr e, result<int> r) {
     if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        outcome = error{app_errc::failed, std::string("internal error: ") + x.what()};
-      } catch (...) {
-        outcome = error{app_errc::failed, "internal error"};
-      }
+      outcome = error{app_errc::failed, "internal error: " + describe_exception(e)};
     } else {
       outcome = std::move(r);
     }

@@ -128,15 +128,7 @@ void spawn(const impl_ptr& self, asio::awaitable<void> work, const char* what, b
   ++self->live;
   if (connection) ++self->open_connections;
   auto done = [self, what, connection](std::exception_ptr ep) {
-    if (ep) {
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        log::error("http", "coroutine_failed", {{"coroutine", what}, {"what", e.what()}});
-      } catch (...) {
-        log::error("http", "coroutine_failed", {{"coroutine", what}, {"what", "unknown exception"}});
-      }
-    }
+    if (ep) log::error("http", "coroutine_failed", {{"coroutine", what}, {"what", describe_exception(ep)}});
     if (connection) --self->open_connections;
     if (--self->live == 0) self->drained.cancel();
   };

@@ -69,15 +69,7 @@ void host_state::spawn(asio::awaitable<void> task, const char* what) {
   ++running;
   auto self = shared_from_this();
   asio::co_spawn(strand, std::move(task), [self, what](std::exception_ptr ep) {
-    if (ep) {
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception& ex) {
-        log::error("rlpx", "coroutine_failed", {{"task", what}, {"what", ex.what()}});
-      } catch (...) {
-        log::error("rlpx", "coroutine_failed", {{"task", what}, {"what", "unknown exception"}});
-      }
-    }
+    if (ep) log::error("rlpx", "coroutine_failed", {{"task", what}, {"what", describe_exception(ep)}});
     if (--self->running == 0 && self->stopping) self->idle_signal.cancel();
   });
 }

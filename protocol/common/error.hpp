@@ -9,6 +9,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <exception>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -53,6 +54,12 @@ using result = boost::system::result<T, error>;
 
 /// "code category: message", for logs.
 [[nodiscard]] std::string to_string(const error& e);
+
+/// What an exception caught as `std::exception_ptr` says: its `what()`, or
+/// "unknown exception" when it is not a `std::exception` (and "no exception"
+/// for a null pointer). The one place where a coroutine's or task's escaped
+/// exception becomes text for a log line or an error.
+[[nodiscard]] std::string describe_exception(const std::exception_ptr& ep);
 
 namespace detail {
 

@@ -49,15 +49,8 @@ void host_core::spawn(awaitable<void> task, const char* name) {
   auto self = shared_from_this();
   asio::co_spawn(ex_, std::move(task),
                  asio::bind_cancellation_slot(slot->signal.slot(), [self, slot, name](std::exception_ptr e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       log::error(log_component, "task_failed", {{"task", name}, {"what", ex.what()}});
-                     } catch (...) {
-                       log::error(log_component, "task_failed", {{"task", name}, {"what", "unknown exception"}});
-                     }
-                   }
+                   if (e)
+                     log::error(log_component, "task_failed", {{"task", name}, {"what", describe_exception(e)}});
                    // Deferred: this handler can run inside `signal.emit()` while
                    // stop() iterates the task list; erasing here would pull the
                    // node out from under that loop.

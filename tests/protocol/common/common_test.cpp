@@ -120,3 +120,13 @@ BOOST_AUTO_TEST_CASE(log_writes_one_structured_line_per_event_and_filters_by_lev
   BOOST_TEST((parsed == log::level::warn));
   BOOST_TEST(!log::parse_level("verbose", parsed));
 }
+
+#include "protocol/common/error.hpp"
+
+#include <stdexcept>
+
+BOOST_AUTO_TEST_CASE(an_escaped_exception_is_described_by_its_what_or_as_unknown) {
+  BOOST_TEST(describe_exception(std::make_exception_ptr(std::runtime_error("disk on fire"))) == "disk on fire");
+  BOOST_TEST(describe_exception(std::make_exception_ptr(42)) == "unknown exception");
+  BOOST_TEST(describe_exception(nullptr) == "no exception");
+}
