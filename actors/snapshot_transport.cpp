@@ -20,14 +20,15 @@ boost::asio::awaitable<result<shared_bytes>> serve_one(bridge* b, caf::actor pro
   // 1.2.0 additions exactly as a peer of that version would.
   const messages::decode_options options{messages::max_request_size, version};
   auto decoded = messages::decode_request(request, options);
+  std::uint64_t session = 0; // a request that does not decode is answered as session 0
+  result<shared_bytes> reply = error{provider_errc::unavailable, "no answer"};
   if (!decoded) {
     std::string why = decoded.error().message();
-    auto refused = co_await b->ask<shared_bytes>(provider, timeout, bad_request_atom::value, peer, version, why);
-    co_return refused;
+    reply = co_await b->ask<shared_bytes>(provider, timeout, bad_request_atom::value, peer, version, why);
+  } else {
+    session = decoded->session_id;
+    reply = co_await b->ask<shared_bytes>(provider, timeout, serve_atom::value, peer, version, std::move(*decoded));
   }
-  const std::uint64_t session = decoded->session_id;
-  auto reply = co_await b->ask<shared_bytes>(provider, timeout, serve_atom::value, peer, version,
-                                             std::move(*decoded));
   if (reply) co_return reply;
   // The provider did not answer in time (or is gone): the consumer still gets
   // a typed answer instead of a reset stream.

@@ -833,3 +833,26 @@ BOOST_FIXTURE_TEST_CASE(per_peer_upload_counts_keep_the_peers_served_most_recent
   BOOST_TEST(s.peers[1].peer == "peer-c");
   BOOST_TEST(s.peers[1].chunks_served == 1u);
 }
+
+BOOST_FIXTURE_TEST_CASE(a_request_gets_a_typed_answer_not_a_reset_stream_when_the_provider_is_gone, fixture) {
+  // Given the snapshot protocol served over libp2p by a provider actor that has stopped,
+  start();
+  wire w(system, provider);
+  stop();
+  // when a peer sends a request that does not decode, and one that does,
+  auto raw = [&](std::string text) {
+    byte_buffer body(text.begin(), text.end());
+    auto r = w.run(w.client.request(w.address, {net::snapshots_v1_1()}, std::move(body), 10s));
+    BOOST_REQUIRE_MESSAGE(r.has_value(), "the stream was not answered: " << r.error().message());
+    auto decoded = messages::decode_response(r->body, {messages::max_response_size_v1_1, protocol_version::v1_1});
+    BOOST_REQUIRE_MESSAGE(decoded.has_value(), decoded.error().message());
+    return std::move(*decoded);
+  };
+  const auto garbled = raw("{\"session_id\":");
+  const auto valid = raw(R"({"type":"chunk","session_id":5,"chunk_index":0})");
+  // then each gets an error response saying the provider is unavailable.
+  BOOST_TEST(error_text(garbled).starts_with("snapshot provider unavailable: "), error_text(garbled));
+  BOOST_TEST(garbled.session_id == 0u);
+  BOOST_TEST(error_text(valid).starts_with("snapshot provider unavailable: "), error_text(valid));
+  BOOST_TEST(valid.session_id == 5u);
+}
