@@ -71,15 +71,11 @@ public:
   }
 
   asio::awaitable<result<std::vector<breaker_status>>> breakers() override {
-    // Both sides: the peers this node's provider refuses, then the providers
-    // its sync jobs leave out.
-    auto stats = co_await bridge_.ask<provider_stats>(root_, 10s, provider_stats_atom::value);
-    if (!stats) co_return to_control_error(stats.error());
-    auto consumed = co_await bridge_.ask<consumer_stats>(root_, 10s, consumer_stats_atom::value);
-    if (!consumed) co_return to_control_error(consumed.error());
-    auto out = std::move(stats->breakers);
-    out.insert(out.end(), consumed->provider_breakers.begin(), consumed->provider_breakers.end());
-    co_return out;
+    // Both sides, as the node actor merges them for the metrics: the peers
+    // this node's provider refuses, then the providers its sync jobs leave out.
+    auto m = co_await bridge_.ask<metrics_snapshot>(root_, 20s, metrics_atom::value);
+    if (!m) co_return to_control_error(m.error());
+    co_return std::move(m->breakers);
   }
 
   asio::awaitable<result<void>> reset_breakers() override {
