@@ -1,7 +1,9 @@
 #pragma once
 /// The `node` command's configuration: the command line, the JSON config file
 /// and the environment merged into `node_options` (docs/operations.md has
-/// every key, its type and default).
+/// every key, its type and default). One table describes every setting
+/// (app/detail/settings.hpp): the flags, the config file and
+/// `--check-config` all follow it.
 ///
 /// Precedence: a flag overrides the config file, which overrides the
 /// defaults; a list flag (`--p2p-listen`, `--peer`, `--trust`) given at least
@@ -13,6 +15,7 @@
 #include "app/command_line.hpp"
 #include "app/node_runtime.hpp"
 #include "protocol/common/log.hpp"
+#include "protocol/snapshot/trust.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -58,25 +61,13 @@ struct node_environment {
 /// `token_source`; the token itself is replaced by "<redacted>".
 [[nodiscard]] boost::json::value effective_config(const node_settings& settings);
 
-/// What one `--trust` value contributes: its authorities, and what a trust
-/// file sets besides them.
-struct trust_source {
-  std::vector<snapshot::ed25519_public_key> authorities;
-  std::optional<std::uint32_t> threshold;
-  std::optional<hash256> checkpoint;
-  std::optional<std::uint64_t> checkpoint_height;
-};
-
 /// Parses one `--trust` value: a 64-hex Ed25519 public key, a libp2p peer id
 /// whose identity multihash embeds an Ed25519 key, or the path of a trust file
-/// `{"threshold": k, "authorities": [...], "checkpoint": "<hex>",
-/// "checkpoint_height": n}` (every key optional but `authorities`). A value
-/// that is none of these is a `usage` error; a trust file whose contents are
-/// wrong is `invalid_config`, an unreadable one `io_error`.
-[[nodiscard]] result<trust_source> parse_trust_argument(std::string_view text);
-
-/// Parses an authority: 64 hex characters or a peer id with an Ed25519 key.
-/// `what` names it in the error (`invalid_config`).
-[[nodiscard]] result<snapshot::ed25519_public_key> parse_authority(std::string_view text, std::string_view what);
+/// (`snapshot::parse_trust_json`; `authorities` must not be empty). A value
+/// that is none of these is a `usage` error, and so is a file that is not a
+/// trust file at all (a node key file, binary data: the message says what it
+/// looks like and what `--trust` takes); a trust file whose contents are wrong
+/// is `invalid_config`, an unreadable one `io_error`.
+[[nodiscard]] result<snapshot::trust_source> parse_trust_argument(std::string_view text);
 
 } // namespace snapstream::app

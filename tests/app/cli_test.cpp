@@ -659,6 +659,26 @@ BOOST_AUTO_TEST_CASE(bad_node_flags_exit_2) {
 }
 
 #if SNAPSTREAM_HAVE_NODE_RUNTIME
+BOOST_AUTO_TEST_CASE(trust_given_the_provider_key_file_says_to_give_its_peer_id) {
+  // given: the provider's key file, as a new user might pass it to --trust
+  temp_dir dir;
+  const std::string provider = make_key(dir, "provider.key");
+  // when: the consumer is started with it
+  auto r = run({"node", "--data-dir", dir / "d", "--key", dir / "k", "--p2p-listen", listen_flags_p2p,
+                "--http-listen", "127.0.0.1:0", "--trust", dir / "provider.key", "--check-config"});
+  // then: a usage error that says what the file is and what --trust takes
+  check_usage_error(r,
+                    "snapstream node: --trust: " + (dir / "provider.key") +
+                      " looks like a node key file (snapstream keygen), not a trust file; --trust wants a peer id "
+                      "(12D3KooW...), a 64-hex Ed25519 public key or a trust file (JSON): to trust this key, give "
+                      "--trust " + provider,
+                    "Usage: snapstream node --data-dir DIR");
+  // and the peer id it names works
+  auto c = check_config({"--data-dir", dir / "d", "--key", dir / "k", "--p2p-listen", listen_flags_p2p,
+                         "--http-listen", "127.0.0.1:0", "--trust", provider});
+  BOOST_TEST(c["trust"].as_object()["authorities"].as_array().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(node_prints_its_startup_line_and_stops_on_sigterm) {
   temp_dir dir;
   const std::string peer_id = make_key(dir, "k");
