@@ -137,6 +137,8 @@ asio::awaitable<result<shared_bytes>> snap_request(std::shared_ptr<host_state> s
     snap->remove_pending(request_id);
     co_return s.error();
   }
+  // One timer is both the wake-up (the handler cancels it when the response
+  // arrives) and the timeout: a wait for a signal, not an operation to race.
   pending->signal.expires_after(st->config.snap.request_timeout);
   auto [ec] = co_await pending->signal.async_wait(use_tuple);
   (void)ec;

@@ -1,5 +1,6 @@
 #include "net/libp2p/detail/connection.hpp"
 
+#include "net/common/deadline.hpp"
 #include "net/libp2p/detail/host_core.hpp"
 #include "protocol/common/endian.hpp"
 #include "protocol/common/log.hpp"
@@ -8,13 +9,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cstring>
-#include <variant>
+#include <functional>
 
 namespace snapstream::net::detail {
 
@@ -36,36 +36,51 @@ void append_padded(byte_buffer& out, bytes_view data) {
   out.insert(out.end(), data.begin(), data.end());
 }
 
-awaitable<std::pair<boost::system::error_code, std::size_t>> read_some_until(asio::ip::tcp::socket& socket,
-                                                                             asio::mutable_buffer buffer,
-                                                                             clock::time_point deadline) {
-  asio::steady_timer timer(socket.get_executor(), deadline);
-  auto [order, ec, n, timer_ec] =
-      co_await asio::experimental::make_parallel_group(socket.async_read_some(buffer, asio::deferred),
-                                                       timer.async_wait(asio::deferred))
-          .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-  (void)timer_ec;
-  if (order[0] == 1) co_return std::pair{boost::system::error_code(asio::error::timed_out), std::size_t{0}};
-  co_return std::pair{ec, n};
-}
-
-awaitable<boost::system::error_code> write_until(asio::ip::tcp::socket& socket, asio::const_buffer buffer,
-                                                 clock::time_point deadline) {
-  asio::steady_timer timer(socket.get_executor(), deadline);
-  auto [order, ec, n, timer_ec] =
-      co_await asio::experimental::make_parallel_group(asio::async_write(socket, buffer, asio::deferred),
-                                                       timer.async_wait(asio::deferred))
-          .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-  (void)n;
-  (void)timer_ec;
-  if (order[0] == 1) co_return boost::system::error_code(asio::error::timed_out);
-  co_return ec;
-}
-
 std::string stream_name(const stream_state& st) { return "stream " + std::to_string(st.id); }
 
 bool quiet_reason(const error& e) {
   return e.is(host_errc::stopped) || e.is(host_errc::idle_timeout) || e.is(host_errc::connection_closed);
+}
+
+} // namespace
+
+/// Where a multistream-select negotiation reads and writes: the socket
+/// (raw, or sealed by Noise) during the upgrade, or a Yamux stream. What the
+/// negotiation does is the same on every channel and for either role.
+struct negotiation_channel {
+  std::function<bytes_view()> available;      ///< received bytes not yet consumed
+  std::function<void(std::size_t)> consume;   ///< drops the first n of them
+  std::function<awaitable<result<void>>(bytes_view)> send;
+  std::function<awaitable<result<void>>()> receive_more; ///< waits for more bytes, or fails
+  std::function<void(const error&)> on_refused; ///< optional: sees the machine's error first
+};
+
+namespace {
+
+/// The negotiation loop of both roles: `machine` is a `multistream_dialer`
+/// or `multistream_listener`; `opening` is what the role says before it
+/// hears anything (the dialer's header and first proposal, nothing for a
+/// listener). Ends once a protocol is agreed; bytes after it stay unconsumed.
+template <class Machine>
+awaitable<result<void>> run_negotiation(Machine& machine, byte_buffer opening, negotiation_channel channel) {
+  if (!opening.empty()) {
+    if (auto r = co_await channel.send(opening); !r) co_return r;
+  }
+  byte_buffer out;
+  for (;;) {
+    auto progress = machine.receive(channel.available(), out);
+    if (!progress) {
+      if (channel.on_refused) channel.on_refused(progress.error());
+      co_return progress.error();
+    }
+    channel.consume(progress->consumed);
+    if (!out.empty()) {
+      if (auto r = co_await channel.send(out); !r) co_return r;
+      out.clear();
+    }
+    if (progress->done) co_return result<void>{};
+    if (auto r = co_await channel.receive_more(); !r) co_return r;
+  }
 }
 
 } // namespace
@@ -109,10 +124,12 @@ awaitable<result<void>> connection::read_more(clock::time_point deadline) {
     rx_end_ -= rx_begin_;
     rx_begin_ = 0;
   }
-  auto [ec, n] = co_await read_some_until(socket_, asio::buffer(rx_.data() + rx_end_, rx_.size() - rx_end_), deadline);
-  if (ec == asio::error::timed_out) {
+  auto read = socket_.async_read_some(asio::buffer(rx_.data() + rx_end_, rx_.size() - rx_end_), asio::deferred);
+  auto got = co_await with_deadline(std::move(read), deadline);
+  if (!got) {
     co_return make_error(host_errc::handshake_timeout, "upgrade with " + remote_address_.to_string() + " timed out");
   }
+  auto [ec, n] = *got;
   if (ec == asio::error::eof) {
     co_return make_error(host_errc::connection_closed, "remote closed the connection during the upgrade");
   }
@@ -122,10 +139,12 @@ awaitable<result<void>> connection::read_more(clock::time_point deadline) {
 }
 
 awaitable<result<void>> connection::write_raw(bytes_view data, clock::time_point deadline) {
-  const auto ec = co_await write_until(socket_, asio::buffer(data.data(), data.size()), deadline);
-  if (ec == asio::error::timed_out) {
+  auto send = asio::async_write(socket_, asio::buffer(data.data(), data.size()), asio::deferred);
+  auto sent = co_await with_deadline(std::move(send), deadline);
+  if (!sent) {
     co_return make_error(host_errc::handshake_timeout, "upgrade with " + remote_address_.to_string() + " timed out");
   }
+  const auto ec = std::get<0>(*sent);
   if (ec) co_return make_error(host_errc::io_error, "write during the upgrade: " + ec.message());
   co_return result<void>{};
 }
@@ -155,44 +174,36 @@ awaitable<result<void>> connection::read_plain(clock::time_point deadline) {
   co_return decrypt_available(upgrade_plain_);
 }
 
+negotiation_channel connection::upgrade_channel(bool encrypted, clock::time_point deadline) {
+  negotiation_channel c;
+  if (encrypted) {
+    c.available = [this] { return bytes_view(upgrade_plain_); };
+    c.consume = [this](std::size_t n) {
+      upgrade_plain_.erase(upgrade_plain_.begin(), upgrade_plain_.begin() + static_cast<std::ptrdiff_t>(n));
+    };
+    c.send = [this, deadline](bytes_view data) { return write_sealed(data, deadline); };
+    c.receive_more = [this, deadline] { return read_plain(deadline); };
+  } else {
+    c.available = [this] { return bytes_view(rx_.data() + rx_begin_, rx_end_ - rx_begin_); };
+    c.consume = [this](std::size_t n) { rx_begin_ += n; };
+    c.send = [this, deadline](bytes_view data) { return write_raw(data, deadline); };
+    c.receive_more = [this, deadline] { return read_more(deadline); };
+  }
+  return c;
+}
+
 awaitable<result<void>> connection::negotiate_raw(bool dialer, std::string protocol, bool encrypted,
                                                   clock::time_point deadline) {
-  std::variant<libp2p::multistream_dialer, libp2p::multistream_listener> machine =
-      dialer ? decltype(machine)(libp2p::multistream_dialer({protocol}))
-             : decltype(machine)(libp2p::multistream_listener({protocol}));
-  byte_buffer out;
+  auto channel = upgrade_channel(encrypted, deadline);
+  std::vector<std::string> protocols{std::move(protocol)};
   if (dialer) {
-    std::get<0>(machine).start(out);
-    result<void> sent;
-    if (encrypted) sent = co_await write_sealed(out, deadline);
-    else sent = co_await write_raw(out, deadline);
-    if (!sent) co_return sent;
-    out.clear();
+    libp2p::multistream_dialer machine(std::move(protocols));
+    byte_buffer opening;
+    machine.start(opening);
+    co_return co_await run_negotiation(machine, std::move(opening), std::move(channel));
   }
-  for (;;) {
-    const bytes_view available = encrypted ? bytes_view(upgrade_plain_)
-                                           : bytes_view(rx_.data() + rx_begin_, rx_end_ - rx_begin_);
-    auto progress = std::visit([&](auto& m) { return m.receive(available, out); }, machine);
-    if (!progress) co_return progress.error();
-    if (encrypted) {
-      upgrade_plain_.erase(upgrade_plain_.begin(),
-                           upgrade_plain_.begin() + static_cast<std::ptrdiff_t>(progress->consumed));
-    } else {
-      rx_begin_ += progress->consumed;
-    }
-    if (!out.empty()) {
-      result<void> sent;
-      if (encrypted) sent = co_await write_sealed(out, deadline);
-      else sent = co_await write_raw(out, deadline);
-      if (!sent) co_return sent;
-      out.clear();
-    }
-    if (progress->done) co_return result<void>{};
-    result<void> more;
-    if (encrypted) more = co_await read_plain(deadline);
-    else more = co_await read_more(deadline);
-    if (!more) co_return more;
-  }
+  libp2p::multistream_listener machine(std::move(protocols));
+  co_return co_await run_negotiation(machine, byte_buffer(), std::move(channel));
 }
 
 awaitable<result<void>> connection::secure(std::optional<libp2p::peer_id> expected, clock::time_point deadline) {
@@ -332,9 +343,11 @@ awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
     // A peer that stops reading would block this write forever and keep the
     // connection (and its slot) alive: the stall timeout bounds it.
     const auto stall = self->config().stream_stall_timeout;
-    const auto ec = co_await write_until(self->socket_, asio::buffer(self->wire_.data(), need), clock::now() + stall);
-    if (ec) {
-      if (ec == asio::error::timed_out) {
+    auto send = asio::async_write(self->socket_, asio::buffer(self->wire_.data(), need), asio::deferred);
+    auto sent = co_await with_deadline(std::move(send), clock::now() + stall);
+    const auto ec = sent ? std::get<0>(*sent) : boost::system::error_code();
+    if (!sent || ec) {
+      if (!sent) {
         self->close(make_error(host_errc::stream_stalled, "remote read nothing for " +
                                                               std::to_string(stall.count()) + " ms"));
       } else if (ec == asio::error::operation_aborted && self->host_->stopping_) {
@@ -501,73 +514,51 @@ awaitable<result<void>> connection::wait(wait_list& list, stream_state& st, cloc
   co_return result<void>{};
 }
 
+negotiation_channel connection::stream_channel(std::shared_ptr<stream_state> st, clock::time_point deadline) {
+  negotiation_channel c;
+  c.available = [st] { return bytes_view(st->rx).subspan(st->rx_pos); };
+  c.consume = [this, st](std::size_t n) {
+    st->rx_pos += n;
+    session_.consumed(st->id, n);
+  };
+  c.send = [this, st, deadline](bytes_view data) { return write(st, data, deadline); };
+  c.receive_more = [this, st, deadline] { return await_stream_bytes(st, deadline); };
+  c.on_refused = [this, st](const error& e) { reset(*st, e); };
+  return c;
+}
+
+awaitable<result<void>> connection::await_stream_bytes(std::shared_ptr<stream_state> st, clock::time_point deadline) {
+  if (st->finished) co_return st->failure;
+  if (st->remote_closed) {
+    error e = make_error(host_errc::stream_reset, stream_name(*st) + " closed during protocol negotiation");
+    reset(*st, e);
+    co_return e;
+  }
+  co_return co_await wait(st->readable, *st, deadline);
+}
+
 awaitable<result<std::size_t>> connection::negotiate_outbound(std::shared_ptr<stream_state> st,
                                                               std::vector<std::string> protocols,
                                                               clock::time_point deadline) {
   libp2p::multistream_dialer dialer(std::move(protocols));
-  byte_buffer out;
-  dialer.start(out);
-  if (auto r = co_await write(st, out, deadline); !r) co_return r.error();
-  out.clear();
-  for (;;) {
-    const bytes_view available = bytes_view(st->rx).subspan(st->rx_pos);
-    auto progress = dialer.receive(available, out);
-    if (!progress) {
-      reset(*st, progress.error());
-      co_return progress.error();
-    }
-    st->rx_pos += progress->consumed;
-    session_.consumed(st->id, progress->consumed);
-    if (!out.empty()) {
-      if (auto r = co_await write(st, out, deadline); !r) co_return r.error();
-      out.clear();
-    }
-    if (progress->done) {
-      st->protocol = dialer.selected();
-      protocols_.insert(st->protocol);
-      co_return dialer.selected_index();
-    }
-    if (st->finished) co_return st->failure;
-    if (st->remote_closed) {
-      error e = make_error(host_errc::stream_reset, stream_name(*st) + " closed during protocol negotiation");
-      reset(*st, e);
-      co_return e;
-    }
-    if (auto r = co_await wait(st->readable, *st, deadline); !r) co_return r.error();
-  }
+  byte_buffer opening;
+  dialer.start(opening);
+  auto channel = stream_channel(st, deadline);
+  if (auto r = co_await run_negotiation(dialer, std::move(opening), std::move(channel)); !r) co_return r.error();
+  st->protocol = dialer.selected();
+  protocols_.insert(st->protocol);
+  co_return dialer.selected_index();
 }
 
 awaitable<result<std::string>> connection::negotiate_inbound(std::shared_ptr<stream_state> st,
                                                              std::vector<std::string> supported,
                                                              clock::time_point deadline) {
   libp2p::multistream_listener listener(std::move(supported));
-  byte_buffer out;
-  for (;;) {
-    const bytes_view available = bytes_view(st->rx).subspan(st->rx_pos);
-    auto progress = listener.receive(available, out);
-    if (!progress) {
-      reset(*st, progress.error());
-      co_return progress.error();
-    }
-    st->rx_pos += progress->consumed;
-    session_.consumed(st->id, progress->consumed);
-    if (!out.empty()) {
-      if (auto r = co_await write(st, out, deadline); !r) co_return r.error();
-      out.clear();
-    }
-    if (progress->done) {
-      st->protocol = listener.selected();
-      protocols_.insert(st->protocol);
-      co_return listener.selected();
-    }
-    if (st->finished) co_return st->failure;
-    if (st->remote_closed) {
-      error e = make_error(host_errc::stream_reset, stream_name(*st) + " closed during protocol negotiation");
-      reset(*st, e);
-      co_return e;
-    }
-    if (auto r = co_await wait(st->readable, *st, deadline); !r) co_return r.error();
-  }
+  auto channel = stream_channel(st, deadline);
+  if (auto r = co_await run_negotiation(listener, byte_buffer(), std::move(channel)); !r) co_return r.error();
+  st->protocol = listener.selected();
+  protocols_.insert(st->protocol);
+  co_return listener.selected();
 }
 
 awaitable<result<std::size_t>> connection::read_some(std::shared_ptr<stream_state> st, std::span<std::uint8_t> into,

@@ -26,6 +26,7 @@
 namespace snapstream::net::detail {
 
 class host_core;
+struct negotiation_channel;
 
 /// The state of one stream, shared by the connection and the `stream` handle.
 struct stream_state {
@@ -120,6 +121,13 @@ private:
   boost::asio::awaitable<result<void>> read_plain(clock::time_point deadline);
   boost::asio::awaitable<result<void>> negotiate_raw(bool dialer, std::string protocol, bool encrypted,
                                                      clock::time_point deadline);
+  /// The socket as a negotiation channel during the upgrade, raw or sealed.
+  [[nodiscard]] negotiation_channel upgrade_channel(bool encrypted, clock::time_point deadline);
+  /// Stream `st` as a negotiation channel: a refusal resets it.
+  [[nodiscard]] negotiation_channel stream_channel(std::shared_ptr<stream_state> st, clock::time_point deadline);
+  /// Waits for more bytes on `st`; fails when it finished or the remote closed it.
+  boost::asio::awaitable<result<void>> await_stream_bytes(std::shared_ptr<stream_state> st,
+                                                          clock::time_point deadline);
   boost::asio::awaitable<result<void>> secure(std::optional<libp2p::peer_id> expected,
                                                        clock::time_point deadline);
   [[nodiscard]] result<void> decrypt_available(byte_buffer& plain);

@@ -1,5 +1,6 @@
 #include "net/libp2p/detail/host_core.hpp"
 
+#include "net/common/deadline.hpp"
 #include "protocol/common/log.hpp"
 #include "protocol/libp2p/libp2p_errc.hpp"
 
@@ -8,7 +9,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -103,15 +103,11 @@ awaitable<result<std::shared_ptr<connection>>> host_core::dial(std::shared_ptr<h
     endpoints.emplace_back(ip, address.port);
   } else {
     asio::ip::tcp::resolver resolver(self->ex_);
-    asio::steady_timer timer(self->ex_, hs_deadline);
     const auto family = address.kind == kind::dns4 ? asio::ip::tcp::v4() : asio::ip::tcp::v6();
-    auto [order, ec, results, timer_ec] =
-        co_await asio::experimental::make_parallel_group(
-            resolver.async_resolve(family, address.host, std::to_string(address.port), asio::deferred),
-            timer.async_wait(asio::deferred))
-            .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-    (void)timer_ec;
-    if (order[0] == 1) co_return make_error(host_errc::handshake_timeout, where + ": DNS resolution timed out");
+    auto resolve = resolver.async_resolve(family, address.host, std::to_string(address.port), asio::deferred);
+    auto resolved = co_await with_deadline(std::move(resolve), hs_deadline);
+    if (!resolved) co_return make_error(host_errc::handshake_timeout, where + ": DNS resolution timed out");
+    auto [ec, results] = std::move(*resolved);
     if (ec) co_return make_error(host_errc::dial_failed, where + ": " + ec.message());
     for (const auto& r : results) endpoints.push_back(r.endpoint());
     if (endpoints.empty()) co_return make_error(host_errc::dial_failed, where + ": no address found");
@@ -125,16 +121,12 @@ awaitable<result<std::shared_ptr<connection>>> host_core::dial(std::shared_ptr<h
 
   auto conn = std::make_shared<connection>(self, asio::ip::tcp::socket(self->ex_), true);
   self->connections_.push_back(conn);
-  asio::steady_timer timer(self->ex_, hs_deadline);
-  auto [order, ec, ep, timer_ec] =
-      co_await asio::experimental::make_parallel_group(asio::async_connect(conn->socket(), endpoints, asio::deferred),
-                                                       timer.async_wait(asio::deferred))
-          .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-  (void)timer_ec;
-  (void)ep;
-  if (order[0] == 1 || ec) {
-    error e = order[0] == 1 ? make_error(host_errc::handshake_timeout, where + ": TCP connect timed out")
-                            : make_error(host_errc::dial_failed, where + ": " + ec.message());
+  auto tcp_connect = asio::async_connect(conn->socket(), endpoints, asio::deferred);
+  auto connected = co_await with_deadline(std::move(tcp_connect), hs_deadline);
+  const auto ec = connected ? std::get<0>(*connected) : boost::system::error_code();
+  if (!connected || ec) {
+    error e = !connected ? make_error(host_errc::handshake_timeout, where + ": TCP connect timed out")
+                         : make_error(host_errc::dial_failed, where + ": " + ec.message());
     conn->close(e);
     co_return e;
   }

@@ -649,6 +649,16 @@ asio::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
 }
 
 // ---------------------------------------------------------------- timers
+//
+// The watchdog is not `with_deadline` (net/common/deadline.hpp, which bounds
+// one operation by time) on purpose: its deadlines belong to the connection,
+// not to an operation. The handshake deadline spans TCP connect, auth/ack and
+// Hello (several reads plus a write through the queue); then come the ping
+// interval, the Pong deadline, each capability handler's deadline and the
+// linger after our Disconnect, re-armed by `wake()` as state changes. A
+// missed deadline must end in Disconnect(ping_timeout) with the session keys
+// when they exist, which only the connection-level `fail` can send; closing
+// the socket then ends whichever read or write was pending.
 
 void connection::wake() noexcept { watchdog_timer_.cancel(); }
 

@@ -20,6 +20,7 @@
 //     with letter i = "abcdefghijklmnopqrstuvwxyz"[(i * 7 + (i >> 10)) % 26]
 //   any other response: {"type":"ack","session_id":7,"protocol":"<id>","request_bytes":<n>}
 
+#include "net/common/deadline.hpp"
 #include "net/libp2p/host.hpp"
 #include "protocol/libp2p/libp2p_errc.hpp"
 
@@ -27,9 +28,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -80,11 +79,6 @@ awaitable<void> wait_for_stdin_eof() {
   }
 }
 
-awaitable<void> sleep_for(std::chrono::seconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::as_tuple(use_awaitable));
-}
-
 awaitable<int> serve(host& h) {
   h.set_request_handler(snapshot_protocols(), canned_handler);
   const auto addr = h.listen(*libp2p::multiaddr::parse("/ip4/127.0.0.1/tcp/0"));
@@ -93,8 +87,7 @@ awaitable<int> serve(host& h) {
     co_return 1;
   }
   std::cout << "LISTEN " << addr->to_string() << std::endl;
-  using namespace asio::experimental::awaitable_operators;
-  co_await (wait_for_stdin_eof() || sleep_for(120s));
+  (void)co_await with_deadline(wait_for_stdin_eof(), deadline_clock::now() + 120s);
   co_await h.stop();
   co_return 0;
 }

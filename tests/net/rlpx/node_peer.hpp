@@ -4,6 +4,9 @@
 
 #include "test_support.hpp"
 
+#include "net/common/deadline.hpp"
+
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/json.hpp>
@@ -37,7 +40,7 @@ inline void ensure_npm_dependencies() {
 
 class node_peer {
 public:
-  explicit node_peer(asio::any_io_executor ex) : out_(ex), timer_(ex) {}
+  explicit node_peer(asio::any_io_executor ex) : out_(ex) {}
   node_peer(const node_peer&) = delete;
   node_peer& operator=(const node_peer&) = delete;
   ~node_peer() { stop(); }
@@ -137,13 +140,10 @@ private:
   }
 
   asio::awaitable<std::optional<std::string>> read_line(std::chrono::steady_clock::time_point deadline) {
-    timer_.expires_at(deadline);
-    auto on_timeout = [this](const boost::system::error_code& ec) {
-      if (!ec) out_.cancel();
-    };
-    timer_.async_wait(on_timeout);
-    auto [ec, n] = co_await asio::async_read_until(out_, asio::dynamic_buffer(buffer_), '\n', use_tuple);
-    timer_.cancel();
+    auto read = asio::async_read_until(out_, asio::dynamic_buffer(buffer_), '\n', asio::deferred);
+    auto got = co_await with_deadline(std::move(read), deadline);
+    if (!got) co_return std::nullopt;
+    auto [ec, n] = *got;
     if (ec) co_return std::nullopt;
     std::string line = buffer_.substr(0, n - 1);
     buffer_.erase(0, n);
@@ -153,7 +153,6 @@ private:
   pid_t pid_ = -1;
   int in_fd_ = -1;
   asio::posix::stream_descriptor out_;
-  asio::steady_timer timer_;
   std::string buffer_;
   std::vector<boost::json::object> events_;
 };
