@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "net/common/deadline.hpp"
+#include "tests/net/run_coroutine.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,24 +24,12 @@
 using namespace snapstream::net;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
+using snapstream::net::test::run;
 using asio::awaitable;
 using asio::use_awaitable;
 using socket_type = asio::local::stream_protocol::socket;
 
 namespace {
-
-/// Runs `test` on `io` to completion; rethrows its exception.
-void run(asio::io_context& io, awaitable<void> test) {
-  std::exception_ptr failure;
-  bool done = false;
-  asio::co_spawn(io, std::move(test), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-  });
-  io.run();
-  BOOST_REQUIRE(done);
-  if (failure) std::rethrow_exception(failure);
-}
 
 /// A connected pair of local stream sockets: no network.
 struct socket_pair {

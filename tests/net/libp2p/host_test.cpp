@@ -4,6 +4,7 @@
 #include "net/libp2p/host.hpp"
 #include "protocol/libp2p/libp2p_errc.hpp"
 #include "protocol/libp2p/multistream.hpp"
+#include "tests/net/run_coroutine.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,25 +24,13 @@ using namespace snapstream;
 using namespace snapstream::net;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
+using snapstream::net::test::run;
 using asio::awaitable;
 using asio::use_awaitable;
 
 namespace {
 
 const libp2p::multiaddr loopback = *libp2p::multiaddr::parse("/ip4/127.0.0.1/tcp/0");
-
-/// Runs `test` on `io` to completion; rethrows its exception.
-void run(asio::io_context& io, awaitable<void> test) {
-  std::exception_ptr failure;
-  bool done = false;
-  asio::co_spawn(io, std::move(test), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-  });
-  io.run();
-  BOOST_REQUIRE(done);
-  if (failure) std::rethrow_exception(failure);
-}
 
 shared_bytes bytes_of(std::string_view s) { return std::make_shared<const byte_buffer>(to_buffer(as_bytes(s))); }
 
