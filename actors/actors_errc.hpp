@@ -16,6 +16,28 @@ enum class actors_errc {
   failed,          ///< any other CAF error (the message carries CAF's text)
 };
 
+/// How the HTTP control plane answers an error: its status, the `code` of
+/// the JSON error body, and whether the answer says when to retry
+/// (`Retry-After`). Each error enum defines its answers right beside it
+/// (`answer_of`), so that one look finds an error's status.
+struct error_answer {
+  unsigned status = 500;
+  std::string_view code = "internal";
+  bool retry_after = false;
+};
+
+/// Bridge errors (the node's actors did not answer) as the control plane answers them.
+[[nodiscard]] constexpr error_answer answer_of(actors_errc e) noexcept {
+  switch (e) {
+    case actors_errc::timeout: return {504, "backend_timeout"};
+    case actors_errc::unavailable: return {503, "unavailable", true};
+    case actors_errc::cancelled: return {503, "shutting_down"};
+    case actors_errc::unexpected: return {500, "internal"};
+    case actors_errc::failed: return {500, "internal"};
+  }
+  return {};
+}
+
 [[nodiscard]] constexpr const char* category_name(actors_errc) noexcept { return "snapstream.actors"; }
 [[nodiscard]] std::string_view to_string(actors_errc e) noexcept;
 [[nodiscard]] inline std::error_code make_error_code(actors_errc e) noexcept {

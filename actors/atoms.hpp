@@ -30,6 +30,7 @@ using consumer_stats_atom = caf::atom_constant<caf::atom("cstats")>;
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using finalize_atom = caf::atom_constant<caf::atom("finalize")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
 
 // event bus
 using publish_atom = caf::atom_constant<caf::atom("publish")>;

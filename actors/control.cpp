@@ -1,5 +1,7 @@
 #include "actors/control.hpp"
 
+#include <cmath>
+
 namespace snapstream::actors {
 
 std::string_view to_string(control_errc e) noexcept {
@@ -13,6 +15,20 @@ std::string_view to_string(control_errc e) noexcept {
     case control_errc::internal: return "internal error";
   }
   return "unknown";
+}
+
+void control_plane_stats::record(unsigned status, double seconds, bool timed) {
+  ++by_status_[status];
+  if (!timed) return;
+  if (!(seconds >= 0) || std::isinf(seconds)) seconds = 0;
+  ++count_;
+  sum_ += seconds;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    if (seconds <= bounds[i]) {
+      ++buckets_[i];
+      break;
+    }
+  }
 }
 
 session_status status_of(const storage::session_record& r) {

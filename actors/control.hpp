@@ -4,30 +4,47 @@
 /// the HTTP control plane renders them, the node actor implements them
 /// (`control_backend`), and tests can fake them.
 
+#include "actors/actors_errc.hpp"
 #include "actors/circuit_breaker.hpp"
 #include "protocol/common/error.hpp"
 #include "storage/session_store.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace snapstream::actors {
 
-/// Errors of node commands. The HTTP layer maps each to a status code.
+/// Errors of node commands, each with its HTTP answer (`answer_of` below).
 enum class control_errc {
-  invalid_argument = 1, ///< a malformed command (HTTP 400)
-  not_found,            ///< unknown session or snapshot (HTTP 404)
-  resume_rejected,      ///< the resume offsets are stale or out of range (HTTP 500, as the seed says)
-  peer_unreachable,     ///< the provider could not be dialled or did not answer (HTTP 502)
-  saturated,            ///< too many sessions, or a breaker is open (HTTP 503)
-  shutting_down,        ///< the node is stopping (HTTP 503)
-  internal,             ///< anything else (HTTP 500)
+  invalid_argument = 1, ///< a malformed command
+  not_found,            ///< unknown session or snapshot
+  resume_rejected,      ///< the resume offsets are stale or out of range
+  peer_unreachable,     ///< the provider could not be dialled or did not answer
+  saturated,            ///< too many sessions, or a breaker is open
+  shutting_down,        ///< the node is stopping
+  internal,             ///< anything else
 };
+
+/// How the HTTP control plane answers each command error.
+[[nodiscard]] constexpr error_answer answer_of(control_errc e) noexcept {
+  switch (e) {
+    case control_errc::invalid_argument: return {400, "invalid_argument"};
+    case control_errc::not_found: return {404, "not_found"};
+    case control_errc::resume_rejected: return {500, "resume_rejected"}; // 500, as the seed says
+    case control_errc::peer_unreachable: return {502, "peer_unreachable"};
+    case control_errc::saturated: return {503, "saturated", true};
+    case control_errc::shutting_down: return {503, "shutting_down"};
+    case control_errc::internal: return {500, "internal"};
+  }
+  return {};
+}
 
 [[nodiscard]] constexpr const char* category_name(control_errc) noexcept { return "snapstream.control"; }
 [[nodiscard]] std::string_view to_string(control_errc e) noexcept;
@@ -141,6 +158,38 @@ struct node_event {
   std::string json;           ///< the event's payload as a JSON object
 };
 
+/// The HTTP control plane's own accounting: answers per status code, a
+/// latency histogram, open connections and event streams. The HTTP control
+/// actor keeps it (`http_control_actor.hpp`); `GET /metrics` shows it.
+class control_plane_stats {
+public:
+  /// Upper bounds of the latency buckets, in seconds.
+  static constexpr std::array<double, 12> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                 0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
+
+  /// Counts one answered request; `timed` false leaves it out of the
+  /// histogram (event streams, whose duration is their lifetime).
+  void record(unsigned status, double seconds, bool timed);
+
+  void set_connections(std::uint64_t n) noexcept { connections_ = n; }
+  void set_event_streams(std::uint64_t n) noexcept { event_streams_ = n; }
+
+  [[nodiscard]] const std::map<unsigned, std::uint64_t>& by_status() const noexcept { return by_status_; }
+  [[nodiscard]] const std::array<std::uint64_t, bounds.size()>& buckets() const noexcept { return buckets_; }
+  [[nodiscard]] double sum() const noexcept { return sum_; }
+  [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
+  [[nodiscard]] std::uint64_t connections() const noexcept { return connections_; }
+  [[nodiscard]] std::uint64_t event_streams() const noexcept { return event_streams_; }
+
+private:
+  std::map<unsigned, std::uint64_t> by_status_;
+  std::array<std::uint64_t, bounds.size()> buckets_{}; // not cumulative
+  double sum_ = 0;
+  std::uint64_t count_ = 0;
+  std::uint64_t connections_ = 0;
+  std::uint64_t event_streams_ = 0;
+};
+
 /// Counters and gauges for `GET /metrics`.
 struct metrics_snapshot {
   std::vector<std::pair<std::string, std::uint64_t>> sessions_by_state;
@@ -176,12 +225,17 @@ struct metrics_snapshot {
     std::uint64_t chunks_served = 0;
   };
   std::vector<served_peer> served_peers;
+  /// The HTTP control plane's own requests.
+  control_plane_stats http;
 };
 
-/// What the control plane needs from a node. Every call completes on the
-/// caller's executor; errors carry a `control_errc`. Calls should honour Asio
-/// per-operation (terminal) cancellation: the HTTP layer cancels a call that
-/// outlives its timeout or the server's stop, and waits until it has ended.
+/// What the HTTP front needs from the control plane (`actor_control`, which
+/// hands each call to the HTTP control actor, in production; fakes in the
+/// HTTP tests). Every awaitable completes on the caller's executor; errors
+/// carry a `control_errc`. Calls should honour Asio per-operation (terminal)
+/// cancellation: the HTTP layer cancels a call that outlives its timeout or
+/// the server's stop, and waits until it has ended. The accounting calls are
+/// fire-and-forget and never block.
 class control_backend {
 public:
   virtual ~control_backend() = default;
@@ -194,11 +248,22 @@ public:
   virtual boost::asio::awaitable<result<void>> reset_breakers() = 0;
   virtual boost::asio::awaitable<result<std::vector<peer_info>>> peers() = 0;
   virtual boost::asio::awaitable<result<snapshot_info>> create_snapshot() = 0;
-  /// Events with a sequence above `after`; waits up to `wait` for the first
-  /// one and completes with an empty list when none came.
+  /// Opens an event stream (`GET /events`): its id for `events_after`.
+  virtual boost::asio::awaitable<result<std::uint64_t>> open_event_stream() = 0;
+  /// Events with a sequence above `after`, for `stream` (0: a one-off read
+  /// outside any stream); waits up to `wait` for the first one and completes
+  /// with an empty list when none came.
   virtual boost::asio::awaitable<result<std::vector<node_event>>>
-  events_after(std::uint64_t after, std::chrono::milliseconds wait) = 0;
+  events_after(std::uint64_t stream, std::uint64_t after, std::chrono::milliseconds wait) = 0;
+  /// Closes an event stream opened by `open_event_stream`.
+  virtual void close_event_stream(std::uint64_t stream) noexcept = 0;
+  /// The node's counters and the control plane's accounting.
   virtual boost::asio::awaitable<result<metrics_snapshot>> metrics() = 0;
+  /// Accounting: one request answered with `status` after `seconds`
+  /// (`timed` false: an event stream, left out of the latency histogram).
+  virtual void request_done(unsigned status, double seconds, bool timed) noexcept = 0;
+  /// Accounting: the number of open HTTP connections changed.
+  virtual void connections_changed(std::uint64_t open) noexcept = 0;
 };
 
 } // namespace snapstream::actors

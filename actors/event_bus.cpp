@@ -4,9 +4,9 @@
 #include "actors/resilience.hpp"
 #include "protocol/common/log.hpp"
 
-#include <caf/event_based_actor.hpp>
-#include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <deque>
 #include <list>
@@ -18,7 +18,7 @@ namespace {
 struct waiter {
   std::uint64_t id = 0;
   std::uint64_t after = 0;
-  caf::response_promise promise;
+  caf::typed_response_promise<std::vector<node_event>> promise;
 };
 
 struct bus_state {
@@ -37,9 +37,9 @@ struct bus_state {
   }
 };
 
-using bus_actor = caf::stateful_actor<bus_state>;
+using bus_self = event_bus_actor::stateful_pointer<bus_state>;
 
-caf::behavior bus(bus_actor* self, std::size_t capacity) {
+event_bus_actor::behavior_type bus(bus_self self, std::size_t capacity) {
   self->state.capacity = std::max<std::size_t>(1, capacity);
   tolerate_stray_messages(self, "events");
   return {
@@ -65,7 +65,7 @@ caf::behavior bus(bus_actor* self, std::size_t capacity) {
       auto ready = st.after(after);
       if (!ready.empty() || wait.count() <= 0) return ready;
       const auto id = st.next_waiter++;
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<std::vector<node_event>>();
       st.waiters.push_back(waiter{id, after, rp});
       self->delayed_send(self, wait, events_due_atom::value, id);
       return rp;
@@ -84,7 +84,7 @@ caf::behavior bus(bus_actor* self, std::size_t capacity) {
 
 } // namespace
 
-caf::actor spawn_event_bus(caf::actor_system& system, std::size_t capacity) {
+event_bus_actor spawn_event_bus(caf::actor_system& system, std::size_t capacity) {
   return system.spawn(bus, capacity);
 }
 

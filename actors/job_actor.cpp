@@ -77,7 +77,7 @@ struct job_data {
   std::shared_ptr<const session_env> env;
   consumer_config config;
   job_start start;
-  caf::actor supervisor;
+  job_observer supervisor;
   restart_policy policy;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -1304,7 +1304,7 @@ result<void> restore(self_pointer self) {
 }
 
 job_actor::behavior_type job(self_pointer self, std::shared_ptr<const session_env> env, consumer_config config,
-                             job_start start, caf::actor supervisor) {
+                             job_start start, job_observer supervisor) {
   auto& st = self->state;
   tolerate_stray_messages(self, "job");
   st.env = std::move(env);
@@ -1446,7 +1446,7 @@ job_actor::behavior_type job(self_pointer self, std::shared_ptr<const session_en
 } // namespace
 
 job_actor spawn_job(caf::actor_system& system, std::shared_ptr<const session_env> env, consumer_config config,
-                    job_start start, caf::actor supervisor) {
+                    job_start start, job_observer supervisor) {
   return system.spawn(job, std::move(env), std::move(config), std::move(start), std::move(supervisor));
 }
 

@@ -52,7 +52,7 @@ namespace snapstream::actors {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using known_peers_atom = caf::atom_constant<caf::atom("knownpeers")>;
-/// job -> supervisor: `(banned_atom, peer)`, a provider lied (its breaker opens).
+/// job -> supervisor: a provider lied (`job_observer`).
 using banned_atom = caf::atom_constant<caf::atom("banned")>;
 
 /// How a job starts.
@@ -85,10 +85,17 @@ using job_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
   caf::reacts_to<known_peers_atom, result<std::vector<std::string>>>>;
 
-/// Spawns a job that reports `(progress_atom, session_status, u64 latency_us)`
-/// to `supervisor` and exits with a `session_errc` reason when it fails.
+/// What a job tells its supervisor (the sync supervisor's interface includes it).
+using job_observer = caf::typed_actor<
+  /// After each step: the job's status and the latency of the request behind it (µs; 0: none).
+  caf::reacts_to<progress_atom, session_status, std::uint64_t>,
+  /// A provider lied to the job: its node-level breaker opens.
+  caf::reacts_to<banned_atom, std::string>>;
+
+/// Spawns a job that reports to `supervisor` and exits with a `session_errc`
+/// reason when it fails.
 [[nodiscard]] job_actor spawn_job(caf::actor_system& system, std::shared_ptr<const session_env> env,
-                                  consumer_config config, job_start start, caf::actor supervisor);
+                                  consumer_config config, job_start start, job_observer supervisor);
 
 } // namespace snapstream::actors
 

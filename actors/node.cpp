@@ -1,11 +1,11 @@
 #include "actors/node.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/http_control_actor.hpp"
 #include "actors/node_actor.hpp"
 #include "actors/sync_supervisor.hpp"
 #include "actors/snapshot_transport.hpp"
 #include "protocol/common/log.hpp"
-#include "storage/errors.hpp"
 #include "storage/snapshot_store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -27,108 +27,19 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-/// Errors of node commands as the control plane reports them.
-error to_control_error(error e) {
-  if (e.code().category() == make_error_code(control_errc::internal).category()) return e;
-  if (e.is(actors_errc::unavailable)) return {control_errc::shutting_down, "the node is shutting down"};
-  if (e.is(actors_errc::timeout)) return {control_errc::internal, "the node did not answer in time"};
-  return {control_errc::internal, e.message()};
+/// The peers of the libp2p host, for `GET /p2p/peers` (on the host's executor).
+std::vector<peer_info> libp2p_peers(const net::host& host) {
+  std::vector<peer_info> out;
+  for (const auto& p : host.peers()) {
+    peer_info info;
+    info.peer_id = p.id.to_string();
+    info.transport = "libp2p";
+    info.addresses.push_back(p.address.to_string());
+    info.protocols = p.protocols;
+    out.push_back(std::move(info));
+  }
+  return out;
 }
-
-template <class T>
-result<T> control_result(result<T> r) {
-  if (r) return r;
-  return to_control_error(r.error());
-}
-
-snapshot_info to_snapshot_info(const storage::snapshot_info& s) {
-  return {s.plan_id, s.height, s.page_count, s.record_count, s.total_bytes, s.update_count};
-}
-
-class node_control final : public control_backend {
-public:
-  node_control(bridge& b, net::host& host, caf::actor root) : bridge_(b), host_(host), root_(std::move(root)) {}
-
-  asio::awaitable<result<session_status>> start_session(start_command cmd) override {
-    // A resume waits for the provider's answer: allow for a slow dial.
-    auto r = co_await bridge_.ask<session_status>(root_, 150s, start_atom::value, std::move(cmd));
-    co_return control_result(std::move(r));
-  }
-
-  asio::awaitable<result<session_status>> session(std::uint64_t id) override {
-    auto r = co_await bridge_.ask<session_status>(root_, 10s, status_atom::value, id);
-    co_return control_result(std::move(r));
-  }
-
-  asio::awaitable<result<std::vector<session_status>>> sessions() override {
-    auto r = co_await bridge_.ask<std::vector<session_status>>(root_, 10s, list_atom::value);
-    co_return control_result(std::move(r));
-  }
-
-  asio::awaitable<result<void>> cancel_session(std::uint64_t id) override {
-    auto r = co_await bridge_.ask<void>(root_, 10s, cancel_atom::value, id);
-    co_return control_result(std::move(r));
-  }
-
-  asio::awaitable<result<std::vector<breaker_status>>> breakers() override {
-    // Both sides, as the node actor merges them for the metrics: the peers
-    // this node's provider refuses, then the providers its sync jobs leave out.
-    auto m = co_await bridge_.ask<metrics_snapshot>(root_, 20s, metrics_atom::value);
-    if (!m) co_return to_control_error(m.error());
-    co_return std::move(m->breakers);
-  }
-
-  asio::awaitable<result<void>> reset_breakers() override {
-    auto r = co_await bridge_.ask<void>(root_, 10s, breaker_reset_atom::value);
-    co_return control_result(std::move(r));
-  }
-
-  asio::awaitable<result<std::vector<peer_info>>> peers() override {
-    std::vector<peer_info> out;
-    for (const auto& p : host_.peers()) {
-      peer_info info;
-      info.peer_id = p.id.to_string();
-      info.transport = "libp2p";
-      info.addresses.push_back(p.address.to_string());
-      info.protocols = p.protocols;
-      out.push_back(std::move(info));
-    }
-    co_return out;
-  }
-
-  asio::awaitable<result<snapshot_info>> create_snapshot() override {
-    // Builds take as long as the state is large: no bridge timeout shorter than an hour.
-    auto built = co_await bridge_.ask<result<storage::snapshot_info>>(root_, std::chrono::hours(1),
-                                                                       build_snapshot_atom::value);
-    if (!built) co_return to_control_error(built.error());
-    if (*built) co_return to_snapshot_info(**built);
-    const auto& e = built->error();
-    if (e.is(storage::storage_errc::snapshot_exists)) {
-      // The state has not changed since the last snapshot: that one is current.
-      auto all = co_await bridge_.ask<result<std::vector<storage::snapshot_info>>>(root_, 10s,
-                                                                                  list_snapshots_atom::value);
-      if (all && *all && !(*all)->empty()) co_return to_snapshot_info((*all)->back());
-    }
-    co_return error{control_errc::internal, "snapshot build failed: " + e.message()};
-  }
-
-  asio::awaitable<result<std::vector<node_event>>> events_after(std::uint64_t after,
-                                                                std::chrono::milliseconds wait) override {
-    const auto timeout = wait + 10s;
-    auto r = co_await bridge_.ask<std::vector<node_event>>(root_, timeout, events_atom::value, after, wait);
-    co_return control_result(std::move(r));
-  }
-
-  asio::awaitable<result<metrics_snapshot>> metrics() override {
-    auto r = co_await bridge_.ask<metrics_snapshot>(root_, 20s, metrics_atom::value);
-    co_return control_result(std::move(r));
-  }
-
-private:
-  bridge& bridge_;
-  net::host& host_;
-  caf::actor root_;
-};
 
 caf::actor_system_config& configured(caf::actor_system_config& cfg, std::size_t threads) {
   if (threads > 0) cfg.set("scheduler.max-threads", threads);
@@ -154,18 +65,26 @@ struct node::impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<net::host> host;
   std::unique_ptr<bridge> bridge_;
-  caf::actor root;            ///< the node actor
+  node_actor root;            ///< the node actor
   node_children children;     ///< its children, for accessors
   std::shared_ptr<std::atomic<bool>> failed = std::make_shared<std::atomic<bool>>(false);
-  std::unique_ptr<node_control> control;
+  http_control_actor control_actor; ///< the HTTP control actor: operators' commands go through it
+  std::unique_ptr<actor_control> control;
   std::vector<libp2p::multiaddr> addresses;
   std::thread io_thread;
   bool stopped = false;
 
-  // The node actor stops its children in order, then exits.
+  // The HTTP control actor first (no new commands), then the node actor,
+  // which stops its children in order before it exits.
   void stop_actors() {
     if (!root) return;
     caf::scoped_actor self{*system};
+    if (control_actor) {
+      self->monitor(control_actor);
+      self->send_exit(control_actor, caf::exit_reason::user_shutdown);
+      self->receive([](const caf::down_msg&) {});
+      control_actor = nullptr;
+    }
     self->monitor(root);
     self->send_exit(root, caf::exit_reason::user_shutdown);
     self->receive([](const caf::down_msg&) {});
@@ -247,7 +166,9 @@ result<std::unique_ptr<node>> node::start(node_config config) {
   }
   // The provider itself is the handler of /rpp/snapshots (no hop through the root).
   serve_snapshots(*d->host, *d->bridge_, d->children.provider, cfg.provider_timeout);
-  d->control = std::make_unique<node_control>(*d->bridge_, *d->host, d->root);
+  d->control_actor = spawn_http_control_actor(*d->system, d->root);
+  d->control = std::make_unique<actor_control>(*d->bridge_, d->control_actor,
+                                               [host = d->host.get()] { return libp2p_peers(*host); });
 
   d->work.emplace(d->io.get_executor());
   d->io_thread = std::thread([io = &d->io] {
@@ -279,15 +200,15 @@ void node::stop() {
   log::info("node", "stopped", {{"peer_id", impl_->config.identity.id().to_string()}});
 }
 
-control_backend& node::control() noexcept { return *impl_->control; }
+actor_control& node::control() noexcept { return *impl_->control; }
 boost::asio::any_io_executor node::executor() const noexcept { return impl_->io.get_executor(); }
 const libp2p::peer_id& node::peer_id() const noexcept { return impl_->config.identity.id(); }
 const std::vector<libp2p::multiaddr>& node::addresses() const noexcept { return impl_->addresses; }
 caf::actor_system& node::system() noexcept { return *impl_->system; }
-caf::actor node::root() const noexcept { return impl_->root; }
-caf::actor node::supervisor() const noexcept { return impl_->children.supervisor; }
-caf::actor node::provider() const noexcept { return impl_->children.provider; }
-caf::actor node::events() const noexcept { return impl_->children.events; }
+node_actor node::root() const noexcept { return impl_->root; }
+sync_supervisor_actor node::supervisor() const noexcept { return impl_->children.supervisor; }
+provider_actor node::provider() const noexcept { return impl_->children.provider; }
+event_bus_actor node::events() const noexcept { return impl_->children.events; }
 bool node::failed() const noexcept { return impl_->failed->load(); }
 storage::db& node::db() noexcept { return *impl_->db; }
 

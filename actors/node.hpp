@@ -13,11 +13,15 @@
 ///   persistence_writer  the one writer of consumer job records (detached)
 ///   event_bus           SnapshotStreamFailed, HeadVerified, SessionProgress...
 ///
-/// Operators and tests drive it through `control()` (the same interface the
-/// HTTP control plane uses), on the node's I/O executor.
+/// Operators and tests drive it through `control()`, on the node's I/O
+/// executor: the interface the HTTP server uses, whose every command is a
+/// message to the node's HTTP control actor, which turns it into control
+/// messages to the node actor.
 
 #include "actors/bridge.hpp"
 #include "actors/control.hpp"
+#include "actors/http_control_actor.hpp"
+#include "actors/node_actor.hpp"
 #include "actors/provider_actor.hpp"
 #include "actors/session_config.hpp"
 #include "net/libp2p/host.hpp"
@@ -48,7 +52,7 @@ struct node_config {
   std::size_t scheduler_threads = 0;       ///< 0 = one per core
   std::chrono::milliseconds provider_timeout{60'000}; ///< bridge timeout of one served request
   /// Tests only: see `node_actor_config::writer_proxy`.
-  std::function<caf::actor(caf::actor writer)> writer_proxy;
+  std::function<persistence_writer_actor(persistence_writer_actor writer)> writer_proxy;
 };
 
 class node {
@@ -61,8 +65,10 @@ public:
   node(const node&) = delete;
   node& operator=(const node&) = delete;
 
-  /// The node's commands; call only on `executor()` (the HTTP server does).
-  [[nodiscard]] control_backend& control() noexcept;
+  /// The node's commands: each is a message to the node's HTTP control
+  /// actor (`http_control_actor.hpp`); call only on `executor()` (the HTTP
+  /// server does).
+  [[nodiscard]] actor_control& control() noexcept;
   /// The node's I/O executor (its libp2p host's).
   [[nodiscard]] boost::asio::any_io_executor executor() const noexcept;
 
@@ -72,10 +78,10 @@ public:
 
   [[nodiscard]] caf::actor_system& system() noexcept;
   /// The node actor (the root of the tree; every command goes through it).
-  [[nodiscard]] caf::actor root() const noexcept;
-  [[nodiscard]] caf::actor supervisor() const noexcept;
-  [[nodiscard]] caf::actor provider() const noexcept;
-  [[nodiscard]] caf::actor events() const noexcept;
+  [[nodiscard]] node_actor root() const noexcept;
+  [[nodiscard]] sync_supervisor_actor supervisor() const noexcept;
+  [[nodiscard]] provider_actor provider() const noexcept;
+  [[nodiscard]] event_bus_actor events() const noexcept;
   [[nodiscard]] storage::db& db() noexcept;
   /// True once the node actor exited on a failure of one of its children:
   /// the node no longer works and should be stopped (and restarted).

@@ -1,17 +1,14 @@
 #include "actors/node_actor.hpp"
 
 #include "actors/actors_errc.hpp"
-#include "actors/atoms.hpp"
-#include "actors/event_bus.hpp"
-#include "actors/persistence_writer.hpp"
 #include "actors/resilience.hpp"
-#include "actors/sync_supervisor.hpp"
 #include "protocol/common/log.hpp"
 
-#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/response_promise.hpp>
+#include <caf/response_type.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 namespace snapstream::actors {
 
@@ -26,7 +23,7 @@ struct node_data {
   static inline const char* name = "snapstream.node";
 };
 
-using node_actor = caf::stateful_actor<node_data>;
+using self_pointer = node_actor::stateful_pointer<node_data>;
 
 const char* child_name(const node_children& c, const caf::actor_addr& who) {
   if (who == c.supervisor.address()) return "sync_supervisor";
@@ -39,23 +36,28 @@ const char* child_name(const node_children& c, const caf::actor_addr& who) {
 /// Stops the children in order: sessions (through their supervisor) first,
 /// then the provider, then the writer and the event bus. Each step waits for
 /// the previous child's DOWN.
-void stop_next_child(node_actor* self) {
+void stop_next_child(self_pointer self) {
   auto& c = self->state.children;
-  for (auto* child : {&c.supervisor, &c.provider, &c.writer, &c.events}) {
-    if (*child) {
-      self->send_exit(*child, caf::exit_reason::user_shutdown);
-      return;
-    }
-  }
+  const auto stop = [self](const auto& child) {
+    if (!child) return false;
+    self->send_exit(child, caf::exit_reason::user_shutdown);
+    return true;
+  };
+  if (stop(c.supervisor) || stop(c.provider) || stop(c.writer) || stop(c.events)) return;
   self->quit(self->state.shutdown_reason);
 }
 
-void on_child_down(node_actor* self, const caf::down_msg& dm) {
+void on_child_down(self_pointer self, const caf::down_msg& dm) {
   auto& st = self->state;
   const char* name = child_name(st.children, dm.source);
   if (name == nullptr) return;
-  for (auto* child : {&st.children.supervisor, &st.children.provider, &st.children.writer, &st.children.events})
-    if (child->address() == dm.source) *child = nullptr;
+  const auto forget = [&dm](auto& child) {
+    if (child.address() == dm.source) child = nullptr;
+  };
+  forget(st.children.supervisor);
+  forget(st.children.provider);
+  forget(st.children.writer);
+  forget(st.children.events);
   if (st.shutting_down) {
     stop_next_child(self);
     return;
@@ -67,18 +69,22 @@ void on_child_down(node_actor* self, const caf::down_msg& dm) {
   stop_next_child(self);
 }
 
-/// Hands a command to `child`, which answers the asker directly; while the
-/// node shuts down a child may already be gone, and the asker then gets
-/// `unavailable` at once instead of waiting for its timeout.
-template <class... Ts>
-caf::response_promise route(node_actor* self, const caf::actor& child, Ts&&... xs) {
-  auto rp = self->make_response_promise();
-  if (!child) rp.deliver(to_caf_error(error{actors_errc::unavailable, "the node is shutting down"}));
-  else rp.delegate(child, std::forward<Ts>(xs)...);
-  return rp;
+/// Hands a command to `child`, which answers the asker directly (typed
+/// delegation: the reply type is the child's); while the node shuts down a
+/// child may already be gone, and the asker then gets `unavailable` at once
+/// instead of waiting for its timeout.
+template <class Child, class... Ts>
+auto route(self_pointer self, const Child& child, Ts... xs) ->
+  typename caf::response_type<typename Child::signatures, Ts...>::delegated_type {
+  if (!child) {
+    auto rp = self->make_response_promise();
+    rp.deliver(to_caf_error(error{actors_errc::unavailable, "the node is shutting down"}));
+    return {};
+  }
+  return self->delegate(child, std::move(xs)...);
 }
 
-caf::behavior node(node_actor* self, node_actor_config config) {
+node_actor::behavior_type node(self_pointer self, node_actor_config config) {
   tolerate_stray_messages(self, "node");
   auto& sys = self->system();
   auto& c = self->state.children;
@@ -89,7 +95,10 @@ caf::behavior node(node_actor* self, node_actor_config config) {
   env->writer = config.writer_proxy ? config.writer_proxy(c.writer) : c.writer;
   env->events = c.events;
   c.supervisor = spawn_sync_supervisor(sys, env, config.consumer);
-  for (const auto& child : {c.writer, c.events, c.provider, c.supervisor}) self->monitor(child);
+  self->monitor(c.writer);
+  self->monitor(c.events);
+  self->monitor(c.provider);
+  self->monitor(c.supervisor);
 
   self->set_down_handler([self](caf::down_msg& dm) { on_child_down(self, dm); });
   self->set_exit_handler([self](caf::exit_msg& em) {
@@ -177,7 +186,7 @@ caf::behavior node(node_actor* self, node_actor_config config) {
 
 } // namespace
 
-caf::actor spawn_node_actor(caf::actor_system& system, node_actor_config config) {
+node_actor spawn_node_actor(caf::actor_system& system, node_actor_config config) {
   return system.spawn(node, std::move(config));
 }
 

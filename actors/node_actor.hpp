@@ -10,26 +10,30 @@
 /// cursors. On an exit message it stops the children in order — sessions
 /// first (through the supervisor), then the provider, the writer and the bus.
 ///
-/// Messages:
-///   (start_atom, start_command), (status_atom, u64), (list_atom), (cancel_atom, u64),
-///   (fetch_atom, u64), (consumer_stats_atom)       -> as the sync supervisor answers
-///   (provider_stats_atom), (breaker_reset_atom), (build_snapshot_atom),
-///   (list_snapshots_atom)                          -> as the provider answers
-///   (events_atom, u64 after, milliseconds wait)    -> as the event bus answers
-///   (metrics_atom)                                 -> metrics_snapshot (provider + consumer)
-///   (node_children_atom)                           -> node_children (for tests and tools)
+/// Its messages: `node_actor` below. Each command is handed on to the child
+/// that owns it with typed delegation, so a command whose child answers
+/// another type does not compile.
 
+#include "actors/atoms.hpp"
 #include "actors/control.hpp"
+#include "actors/event_bus.hpp"
+#include "actors/persistence_writer.hpp"
 #include "actors/provider_actor.hpp"
 #include "actors/session_actor.hpp"
 #include "actors/session_config.hpp"
+#include "actors/sync_supervisor.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace snapstream::actors {
 
@@ -44,18 +48,33 @@ struct node_actor_config {
   consumer_config consumer;
   session_env env; ///< db, host, io executor and trust; writer/events are filled in
   /// Tests only: wraps the persistence writer in an actor the consumer side
-  /// writes through (to hold writes back); null = the writer itself.
-  std::function<caf::actor(caf::actor writer)> writer_proxy;
+  /// writes and reads through (to hold writes back); null = the writer itself.
+  std::function<persistence_writer_actor(persistence_writer_actor writer)> writer_proxy;
 };
 
+/// The node actor's children.
 struct node_children {
-  caf::actor writer;
-  caf::actor events;
-  caf::actor provider;
-  caf::actor supervisor;
+  persistence_writer_actor writer;
+  event_bus_actor events;
+  provider_actor provider;
+  sync_supervisor_actor supervisor;
 };
 
-[[nodiscard]] caf::actor spawn_node_actor(caf::actor_system& system, node_actor_config config);
+/// The node actor's typed interface: the commands of operators and tools,
+/// which it hands to the sync supervisor (`sync_commands`), the provider
+/// (`provider_commands`) and the event bus, or answers itself (`metrics`:
+/// provider and consumer counters merged; `brkreset` closes both sides'
+/// breakers). While the node shuts down, a command whose child is gone fails at once
+/// with `actors_errc::unavailable`.
+using node_actor = sync_commands::extend_with<provider_commands>::extend<
+  /// Events after a sequence, waiting up to the given time for the first (event bus).
+  caf::replies_to<events_atom, std::uint64_t, std::chrono::milliseconds>::with<std::vector<node_event>>,
+  /// Provider and consumer counters merged, breakers of both sides (answered here).
+  caf::replies_to<metrics_atom>::with<metrics_snapshot>,
+  /// The children's handles (tests and tools).
+  caf::replies_to<node_children_atom>::with<node_children>>;
+
+[[nodiscard]] node_actor spawn_node_actor(caf::actor_system& system, node_actor_config config);
 
 } // namespace snapstream::actors
 

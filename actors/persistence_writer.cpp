@@ -1,13 +1,12 @@
 #include "actors/persistence_writer.hpp"
 
-#include "actors/atoms.hpp"
 #include "actors/provider_actor.hpp"
 #include "actors/resilience.hpp"
 #include "protocol/common/log.hpp"
 #include "storage/snapshot_store.hpp"
 
-#include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 namespace snapstream::actors {
 
@@ -25,7 +24,8 @@ result<void> logged(result<void> r, std::uint64_t session, const char* what) {
   return r;
 }
 
-caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<storage::db> db) {
+persistence_writer_actor::behavior_type writer(persistence_writer_actor::stateful_pointer<writer_state> self,
+                                               std::shared_ptr<storage::db> db) {
   self->state.db = std::move(db);
   tolerate_stray_messages(self, "persistence");
   return {
@@ -89,12 +89,20 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<st
       log::info("persistence", "snapshot_servable", {{"plan_id", plan_id}, {"height", made->height}});
       return {};
     },
+    [self](load_atom, std::uint64_t session) -> result<std::optional<storage::stored_session>> {
+      auto r = storage::session_store(*self->state.db).load(session);
+      if (!r) log::error("persistence", "load_failed", {{"session", session}, {"reason", to_string(r.error())}});
+      return r;
+    },
+    [self](load_atom) -> result<std::vector<storage::stored_session>> {
+      return storage::session_store(*self->state.db).load_all();
+    },
   };
 }
 
 } // namespace
 
-caf::actor spawn_persistence_writer(caf::actor_system& system, std::shared_ptr<storage::db> db) {
+persistence_writer_actor spawn_persistence_writer(caf::actor_system& system, std::shared_ptr<storage::db> db) {
   return system.spawn<caf::detached>(writer, std::move(db));
 }
 

@@ -9,10 +9,10 @@
 #include "storage/errors.hpp"
 #include "storage/served_store.hpp"
 
-#include <caf/actor_pool.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include <algorithm>
 #include <functional>
@@ -124,7 +124,7 @@ std::string quoted_plan_id(const std::string& plan_id) {
   return plan_id.size() <= 64 ? plan_id : plan_id.substr(0, 64) + "...";
 }
 
-caf::behavior storage_worker(caf::event_based_actor*) {
+storage_worker_actor::behavior_type storage_worker(storage_worker_actor::pointer) {
   return {
     [](storage_task& task) -> result<task_output> {
       try {
@@ -156,7 +156,8 @@ struct provider_state {
   served_sessions book;
   circuit_breakers breakers;
   upload_limiter limiter;
-  caf::actor workers;
+  std::vector<storage_worker_actor> workers; ///< tasks go round-robin
+  std::size_t next_worker = 0;
   provider_stats stats;
   struct tracked_upload {
     peer_upload_stats stats;
@@ -168,9 +169,16 @@ struct provider_state {
   std::uint64_t next_hold = 0;
   std::chrono::microseconds throttle_wait{0};       ///< total time responses were held
   static inline const char* name = "snapstream.provider";
+
+  /// The worker for the next task.
+  const storage_worker_actor& worker() {
+    const auto& w = workers[next_worker % workers.size()];
+    ++next_worker;
+    return w;
+  }
 };
 
-using provider_actor = caf::stateful_actor<provider_state>;
+using self_pointer = provider_actor::stateful_pointer<provider_state>;
 
 /// Counts one chunk served to `peer`, forgetting the peer served least
 /// recently when a new one would pass `max_tracked_peers`.
@@ -195,7 +203,7 @@ void count_upload(provider_state& st, const std::string& peer, std::uint64_t byt
 /// Answers a refused request and does the bookkeeping of a refusal. `blame`:
 /// the refusal is the peer's fault and counts against its breaker; any other
 /// shows the peer asked properly (a half-open breaker's trial passes).
-shared_bytes refuse(provider_actor* self, const requester& who, const error& e, bool blame) {
+shared_bytes refuse(self_pointer self, const requester& who, const error& e, bool blame) {
   auto& st = self->state;
   ++st.stats.requests_refused;
   if (e.is(provider_errc::backpressure)) ++st.stats.backpressure_refusals;
@@ -213,13 +221,13 @@ shared_bytes refuse(provider_actor* self, const requester& who, const error& e, 
   return encode_refusal(who.session, who.version, e);
 }
 
-shared_bytes refuse(provider_actor* self, const requester& who, const error& e) {
+shared_bytes refuse(self_pointer self, const requester& who, const error& e) {
   return refuse(self, who, e, blames_peer(e));
 }
 
 /// Sends a served response: the session leaves the in-flight state (when the
 /// request holds one), `done` does its bookkeeping.
-void answer(provider_actor* self, caf::response_promise& rp, const requester& who, bool in_book, task_output& out,
+void answer(self_pointer self, caf::response_promise& rp, const requester& who, bool in_book, task_output& out,
             const on_served& done) {
   auto& st = self->state;
   if (in_book) st.book.finish(who.peer, who.session);
@@ -238,10 +246,10 @@ struct task_mode {
 /// Runs `task` on a storage worker; on the provider's thread, answers with
 /// its response (after the upload limits' wait when paced) or refuses with
 /// its error. The session leaves the in-flight state when the answer goes out.
-caf::response_promise run_task(provider_actor* self, requester who, storage_task task, task_mode mode,
+caf::response_promise run_task(self_pointer self, requester who, storage_task task, task_mode mode,
                                on_served done) {
   auto rp = self->make_response_promise();
-  self->request(self->state.workers, self->state.config.storage_timeout, std::move(task))
+  self->request(self->state.worker(), self->state.config.storage_timeout, std::move(task))
     .then(
       [self, rp, who, mode, done](result<task_output>& out) mutable {
         auto& st = self->state;
@@ -299,7 +307,7 @@ result<storage::snapshot_info> snapshot_to_plan(const stores& s, const std::opti
   return info;
 }
 
-caf::result<shared_bytes> serve_plan(provider_actor* self, const requester& who, const messages::plan_request& p) {
+caf::result<shared_bytes> serve_plan(self_pointer self, const requester& who, const messages::plan_request& p) {
   auto& st = self->state;
   if (auto admitted = st.book.begin(who.peer, who.session, false, clock_type::now()); !admitted)
     return refuse(self, who, admitted.error());
@@ -337,7 +345,7 @@ caf::result<shared_bytes> serve_plan(provider_actor* self, const requester& who,
   });
 }
 
-caf::result<shared_bytes> serve_update(provider_actor* self, const requester& who, std::uint64_t index) {
+caf::result<shared_bytes> serve_update(self_pointer self, const requester& who, std::uint64_t index) {
   auto& st = self->state;
   if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
     return refuse(self, who, admitted.error());
@@ -367,7 +375,7 @@ caf::result<shared_bytes> serve_update(provider_actor* self, const requester& wh
   });
 }
 
-caf::result<shared_bytes> serve_chunk(provider_actor* self, const requester& who, std::uint64_t index) {
+caf::result<shared_bytes> serve_chunk(self_pointer self, const requester& who, std::uint64_t index) {
   auto& st = self->state;
   if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
     return refuse(self, who, admitted.error());
@@ -415,7 +423,7 @@ caf::result<shared_bytes> serve_chunk(provider_actor* self, const requester& who
                   });
 }
 
-caf::result<shared_bytes> serve_offers(provider_actor* self, const requester& who) {
+caf::result<shared_bytes> serve_offers(self_pointer self, const requester& who) {
   auto& st = self->state;
   if (who.version < protocol_version::v1_2)
     return refuse(self, who,
@@ -445,7 +453,7 @@ caf::result<shared_bytes> serve_offers(provider_actor* self, const requester& wh
                   });
 }
 
-caf::result<shared_bytes> serve_resume(provider_actor* self, const requester& who, const messages::resume_request& q) {
+caf::result<shared_bytes> serve_resume(self_pointer self, const requester& who, const messages::resume_request& q) {
   auto& st = self->state;
   const auto* rec = st.book.find(who.peer, who.session);
   if (auto valid = served_sessions::validate_resume(rec, q); !valid) return refuse(self, who, valid.error());
@@ -474,7 +482,7 @@ caf::result<shared_bytes> serve_resume(provider_actor* self, const requester& wh
   return encode_shared(r, messages::encoding_of(who.version));
 }
 
-caf::result<shared_bytes> serve_ack(provider_actor* self, const requester& who, const messages::ack_message& ack) {
+caf::result<shared_bytes> serve_ack(self_pointer self, const requester& who, const messages::ack_message& ack) {
   auto& st = self->state;
   if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
     return refuse(self, who, admitted.error());
@@ -506,7 +514,7 @@ caf::result<shared_bytes> serve_ack(provider_actor* self, const requester& who, 
   });
 }
 
-caf::result<shared_bytes> serve_cancel(provider_actor* self, const requester& who, const messages::error_message& why) {
+caf::result<shared_bytes> serve_cancel(self_pointer self, const requester& who, const messages::error_message& why) {
   auto& st = self->state;
   messages::snapshots_response echo;
   echo.session_id = who.session;
@@ -533,7 +541,7 @@ struct build_outcome {
   std::optional<error> prune_failure;  ///< the build stands even when pruning failed
 };
 
-caf::result<result<storage::snapshot_info>> build_snapshot(provider_actor* self) {
+caf::result<result<storage::snapshot_info>> build_snapshot(self_pointer self) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
   stores s{st.db};
@@ -558,7 +566,7 @@ caf::result<result<storage::snapshot_info>> build_snapshot(provider_actor* self)
     return task_output{};
   };
   // Builds may take minutes on a large state: no storage timeout here.
-  self->request(st.workers, caf::infinite, std::move(task))
+  self->request(st.worker(), caf::infinite, std::move(task))
     .then(
       [rp, outcome, retain](result<task_output>& out) mutable {
         if (!out) {
@@ -579,7 +587,28 @@ caf::result<result<storage::snapshot_info>> build_snapshot(provider_actor* self)
   return rp;
 }
 
-provider_stats stats_of(provider_actor* self) {
+caf::result<result<std::vector<storage::snapshot_info>>> list_snapshots(self_pointer self) {
+  using listing = result<std::vector<storage::snapshot_info>>;
+  auto rp = self->make_response_promise<listing>();
+  stores s{self->state.db};
+  auto listed = std::make_shared<std::vector<storage::snapshot_info>>();
+  storage_task task = [s, listed]() -> result<task_output> {
+    auto all = s.snapshots().list();
+    if (!all) return all.error();
+    *listed = std::move(*all);
+    return task_output{};
+  };
+  self->request(self->state.worker(), self->state.config.storage_timeout, std::move(task))
+    .then(
+      [rp, listed](result<task_output>& out) mutable {
+        if (!out) rp.deliver(listing(boost::system::in_place_error, out.error()));
+        else rp.deliver(listing(std::move(*listed)));
+      },
+      [rp](caf::error& e) mutable { rp.deliver(listing(boost::system::in_place_error, from_caf_error(e))); });
+  return rp;
+}
+
+provider_stats stats_of(self_pointer self) {
   auto& st = self->state;
   auto stats = st.stats;
   const auto now = clock_type::now();
@@ -594,7 +623,37 @@ provider_stats stats_of(provider_actor* self) {
   return stats;
 }
 
-caf::behavior provider(provider_actor* self, std::shared_ptr<storage::db> db, snapshot::authority_key key,
+/// Reloads the served records into the book, read on a thread of its own;
+/// `await` holds every request until they are in, so a resume after a
+/// restart finds its session.
+void load_served_records(self_pointer self) {
+  auto loader = self->system().spawn<caf::detached>(storage_worker);
+  auto records = std::make_shared<std::vector<storage::served_record>>();
+  stores s{self->state.db};
+  storage_task task = [s, records]() -> result<task_output> {
+    auto all = s.served().load_all();
+    if (!all) return all.error();
+    *records = std::move(*all);
+    return task_output{};
+  };
+  self->request(loader, self->state.config.storage_timeout, std::move(task))
+    .await(
+      [self, loader, records](result<task_output>& out) {
+        if (out) {
+          log::info("provider", "served_records_loaded", {{"count", records->size()}});
+          self->state.book.load(std::move(*records));
+        } else {
+          log::error("provider", "served_records_unreadable", {{"reason", to_string(out.error())}});
+        }
+        self->send_exit(loader, caf::exit_reason::user_shutdown);
+      },
+      [self, loader](caf::error& e) {
+        log::error("provider", "served_records_unreadable", {{"reason", from_caf_error(e).message()}});
+        self->send_exit(loader, caf::exit_reason::user_shutdown);
+      });
+}
+
+provider_actor::behavior_type provider(self_pointer self, std::shared_ptr<storage::db> db, snapshot::authority_key key,
                        provider_config config) {
   auto& st = self->state;
   tolerate_stray_messages(self, "provider");
@@ -604,21 +663,16 @@ caf::behavior provider(provider_actor* self, std::shared_ptr<storage::db> db, sn
   st.book = served_sessions(config.sessions);
   st.breakers = circuit_breakers(config.breakers);
   st.limiter = upload_limiter(config.upload_limit);
-  if (auto records = storage::served_store(*st.db).load_all()) {
-    log::info("provider", "served_records_loaded", {{"count", records->size()}});
-    st.book.load(std::move(*records));
-  } else {
-    log::error("provider", "served_records_unreadable", {{"reason", to_string(records.error())}});
-  }
+  load_served_records(self);
   if (config.workers) {
-    st.workers = config.workers;
+    st.workers.push_back(config.workers);
   } else {
-    auto& sys = self->system();
-    auto factory = [&sys] { return sys.spawn<caf::detached>(storage_worker); };
-    st.workers = caf::actor_pool::make(sys.dummy_execution_unit(),
-                                       std::max<std::size_t>(1, config.storage_workers), factory,
-                                       caf::actor_pool::round_robin());
-    self->link_to(st.workers);
+    // Linked: they stop with the provider.
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, config.storage_workers); ++i) {
+      auto worker = self->system().spawn<caf::detached>(storage_worker);
+      self->link_to(worker);
+      st.workers.push_back(std::move(worker));
+    }
   }
 
   return {
@@ -675,15 +729,15 @@ caf::behavior provider(provider_actor* self, std::shared_ptr<storage::db> db, sn
       log::info("provider", "breakers_reset");
     },
     [self](build_snapshot_atom) -> caf::result<result<storage::snapshot_info>> { return build_snapshot(self); },
-    [self](list_snapshots_atom) -> result<std::vector<storage::snapshot_info>> {
-      return storage::snapshot_store(*self->state.db).list();
+    [self](list_snapshots_atom) -> caf::result<result<std::vector<storage::snapshot_info>>> {
+      return list_snapshots(self);
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_provider(caf::actor_system& system, std::shared_ptr<storage::db> db, snapshot::authority_key key,
+provider_actor spawn_provider(caf::actor_system& system, std::shared_ptr<storage::db> db, snapshot::authority_key key,
                           provider_config config) {
   return system.spawn(provider, std::move(db), std::move(key), config);
 }

@@ -16,14 +16,10 @@
 /// synced and finalized) and, from 1.2.0 on, the partial ones this node is
 /// still syncing, of which only the chunks whose pages are applied.
 ///
-/// Messages (all replies are values, never CAF errors):
-///   (serve_atom, peer, protocol_version, snapshots_request) -> shared_bytes
-///   (bad_request_atom, peer, protocol_version, message)     -> shared_bytes
-///   (provider_stats_atom)                                   -> provider_stats
-///   (breaker_reset_atom)                                    -> void
-///   (build_snapshot_atom)                                   -> result<storage::snapshot_info>
-///   (list_snapshots_atom)                                   -> result<std::vector<storage::snapshot_info>>
+/// Its messages: `provider_actor` below; all replies are values, never CAF
+/// errors.
 
+#include "actors/atoms.hpp"
 #include "actors/circuit_breaker.hpp"
 #include "actors/served_sessions.hpp"
 #include "actors/upload_limiter.hpp"
@@ -37,6 +33,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -59,6 +57,10 @@ struct storage_task_output {
 /// Work the provider hands to its storage workers (reads, encodes, synced writes).
 using storage_task = std::function<result<storage_task_output>()>;
 
+/// A storage worker: runs each task on a thread of its own (detached) and
+/// answers with its output.
+using storage_worker_actor = caf::typed_actor<caf::replies_to<storage_task>::with<result<storage_task_output>>>;
+
 struct provider_config {
   chunk_size_limits chunk_sizes;
   served_sessions_config sessions;
@@ -80,9 +82,9 @@ struct provider_config {
   /// node serving an ever-changing crowd keeps bounded memory and bounded
   /// metric series; the node-wide totals keep counting everything.
   std::size_t max_tracked_peers = 1024;
-  /// Runs storage tasks instead of a pool of `storage_workers` (an actor that
-  /// answers `storage_task` with `result<storage_task_output>`); null = own pool.
-  caf::actor workers;
+  /// Runs storage tasks instead of a pool of `storage_workers` (tests hold
+  /// tasks back with it); null = own pool.
+  storage_worker_actor workers;
 };
 
 /// What one consumer peer was served since the provider started.
@@ -115,10 +117,33 @@ struct provider_stats {
   std::vector<peer_upload_stats> peers;  ///< by peer id
 };
 
+/// The provider commands an operator gives through the node actor, which
+/// hands them to the provider.
+using provider_commands = caf::typed_actor<
+  /// Counters, active sessions, breakers, upload limits, per-peer uploads.
+  caf::replies_to<provider_stats_atom>::with<provider_stats>,
+  /// Close every breaker (through the node actor: both sides').
+  caf::reacts_to<breaker_reset_atom>,
+  /// Build a snapshot of the live state, then prune to the retention.
+  caf::replies_to<build_snapshot_atom>::with<result<storage::snapshot_info>>,
+  /// The complete snapshots, by increasing height (read by a storage worker).
+  caf::replies_to<list_snapshots_atom>::with<result<std::vector<storage::snapshot_info>>>>;
+
+/// The provider's typed interface: the operators' commands
+/// (`provider_commands`), the requests of the network, and its own timer.
+using provider_actor = provider_commands::extend<
+  /// Serve one request of `peer` (decoded as the negotiated version): the encoded response.
+  caf::replies_to<serve_atom, std::string, messages::protocol_version, messages::snapshots_request>::with<
+    shared_bytes>,
+  /// Refuse a request of `peer` that did not decode (the message says why): an `error` response.
+  caf::replies_to<bad_request_atom, std::string, messages::protocol_version, std::string>::with<shared_bytes>,
+  /// internal: a chunk response held back by the upload limits goes out.
+  caf::reacts_to<upload_due_atom, std::uint64_t>>;
+
 /// Spawns the provider and its storage workers. It reloads the served records
 /// of `db`, so resumes keep working across a restart. `key` signs the
 /// snapshots it builds. Exiting the provider stops its workers.
-[[nodiscard]] caf::actor spawn_provider(caf::actor_system& system, std::shared_ptr<storage::db> db,
+[[nodiscard]] provider_actor spawn_provider(caf::actor_system& system, std::shared_ptr<storage::db> db,
                                         snapshot::authority_key key, provider_config config);
 
 /// Encodes a response into a fresh shared buffer sized exactly.

@@ -30,6 +30,8 @@
 
 #include "actors/atoms.hpp"
 #include "actors/control.hpp"
+#include "actors/event_bus.hpp"
+#include "actors/persistence_writer.hpp"
 #include "actors/restart_policy.hpp"
 #include "actors/session_config.hpp"
 #include "actors/snapshot_transport.hpp"
@@ -87,8 +89,8 @@ struct session_env {
   std::shared_ptr<storage::db> db;
   net::host* host = nullptr;        ///< used only on `io`
   boost::asio::any_io_executor io;  ///< the host's executor
-  caf::actor writer;                ///< the persistence writer
-  caf::actor events;                ///< the event bus
+  persistence_writer_actor writer;  ///< the persistence writer (or, in tests, a proxy of it)
+  event_bus_actor events;           ///< the event bus
   snapshot::trust_config trust;
   session_config config;
 };

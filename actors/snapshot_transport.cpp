@@ -9,7 +9,7 @@ namespace snapstream::actors {
 
 namespace {
 
-boost::asio::awaitable<result<shared_bytes>> serve_one(bridge* b, caf::actor provider,
+boost::asio::awaitable<result<shared_bytes>> serve_one(bridge* b, provider_actor provider,
                                                        std::chrono::milliseconds timeout,
                                                        libp2p::peer_id remote, std::string protocol,
                                                        byte_buffer request) {
@@ -40,7 +40,7 @@ boost::asio::awaitable<result<shared_bytes>> serve_one(bridge* b, caf::actor pro
 
 } // namespace
 
-void serve_snapshots(net::host& host, bridge& b, caf::actor provider, std::chrono::milliseconds timeout) {
+void serve_snapshots(net::host& host, bridge& b, provider_actor provider, std::chrono::milliseconds timeout) {
   bridge* bp = &b;
   host.set_request_handler({net::snapshots_v1_2(), net::snapshots_v1_1(), net::snapshots_v1_0()},
                            [bp, provider, timeout](libp2p::peer_id remote, std::string protocol,

@@ -11,6 +11,7 @@
 /// the request and returns the raw, padded response for the actor to decode.
 
 #include "actors/bridge.hpp"
+#include "actors/provider_actor.hpp"
 #include "net/libp2p/host.hpp"
 #include "protocol/messages/wire.hpp"
 
@@ -23,7 +24,7 @@ namespace snapstream::actors {
 /// Serves the snapshot protocols on `host` with `provider`. `b` and
 /// `provider` must outlive the host's handlers (stop the host first).
 /// Call on the host's executor.
-void serve_snapshots(net::host& host, bridge& b, caf::actor provider, std::chrono::milliseconds timeout);
+void serve_snapshots(net::host& host, bridge& b, provider_actor provider, std::chrono::milliseconds timeout);
 
 /// A response as it came off the wire.
 struct exchange_result {

@@ -15,9 +15,10 @@
 
 #include <boost/json.hpp>
 
-#include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <map>
 #include <random>
@@ -27,10 +28,12 @@ namespace snapstream::actors {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-using cancel_sent_atom = caf::atom_constant<caf::atom("cancelsent")>;
+using stored_job = result<std::optional<storage::stored_session>>;
 
 constexpr double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 constexpr std::chrono::milliseconds start_timeout{150'000};
+/// A read of the stored jobs waits behind the writes queued before it.
+constexpr std::chrono::milliseconds load_timeout{60'000};
 
 struct entry {
   session_status status;
@@ -55,9 +58,10 @@ struct supervisor_data {
   static inline const char* name = "snapstream.sync_supervisor";
 };
 
-using supervisor_actor = caf::stateful_actor<supervisor_data>;
+using self_pointer = sync_supervisor_actor::stateful_pointer<supervisor_data>;
+using start_promise = caf::typed_response_promise<session_status>;
 
-void publish(supervisor_actor* self, const char* type, const boost::json::object& payload) {
+void publish(self_pointer self, const char* type, const boost::json::object& payload) {
   self->send(self->state.env->events, publish_atom::value, std::string(type), boost::json::serialize(payload));
 }
 
@@ -79,13 +83,13 @@ error control_error_of(const error& e) {
 }
 
 /// Spawns a job and answers `rp` (when given) with its first status.
-void launch(supervisor_actor* self, job_start start, std::optional<caf::response_promise> rp) {
+void launch(self_pointer self, job_start start, std::optional<start_promise> rp) {
   auto& st = self->state;
   const auto now = clock_type::now();
   for (const auto& b : st.breakers.status(now))
     if (b.state == breaker_state::open) start.excluded.emplace_back(b.peer, st.breakers.retry_after(b.peer, now));
   const auto id = start.id;
-  auto job = spawn_job(self->system(), st.env, st.config, std::move(start), caf::actor_cast<caf::actor>(self));
+  auto job = spawn_job(self->system(), st.env, st.config, std::move(start), job_observer{self});
   self->monitor(job);
   st.by_actor[job.address()] = id;
   st.jobs[id].job = job;
@@ -100,16 +104,24 @@ void launch(supervisor_actor* self, job_start start, std::optional<caf::response
       });
 }
 
-result<std::optional<storage::stored_session>> load(supervisor_actor* self, std::uint64_t id) {
-  return storage::session_store(*self->state.env->db).load(id);
+/// Reads a stored job on the persistence writer's thread, after every write
+/// sent to it before, and continues with `then(stored_job)` on this actor.
+/// The job may have been cancelled or started meanwhile: `then` checks.
+template <class Then>
+void load(self_pointer self, std::uint64_t id, Then then) {
+  self->request(self->state.env->writer, load_timeout, load_atom::value, id)
+    .then([then](stored_job& stored) mutable { then(std::move(stored)); },
+          [then](caf::error& e) mutable {
+            then(stored_job(boost::system::in_place_error, error{control_errc::internal, from_caf_error(e).message()}));
+          });
 }
 
-/// Boot and automatic resumes: the job continues from its durable state.
-void restart(supervisor_actor* self, std::uint64_t id) {
+/// A stored job read for a restart: it continues from its durable state,
+/// unless it was cancelled or started again while it was read.
+void restart_stored(self_pointer self, std::uint64_t id, stored_job stored) {
   auto& st = self->state;
   auto it = st.jobs.find(id);
-  if (it == st.jobs.end() || it->second.job) return; // cancelled, or running again
-  auto stored = load(self, id);
+  if (it == st.jobs.end() || it->second.job) return;
   if (!stored || !*stored) {
     log::error("supervisor", "restart_impossible",
                {{"session", id}, {"reason", stored ? std::string("no stored record") : to_string(stored.error())}});
@@ -126,8 +138,16 @@ void restart(supervisor_actor* self, std::uint64_t id) {
   launch(self, std::move(start), std::nullopt);
 }
 
+/// Boot and automatic resumes: the job continues from its durable state.
+void restart(self_pointer self, std::uint64_t id) {
+  auto& st = self->state;
+  auto it = st.jobs.find(id);
+  if (it == st.jobs.end() || it->second.job) return; // cancelled, or running again
+  load(self, id, [self, id](stored_job stored) { restart_stored(self, id, std::move(stored)); });
+}
+
 /// Tells a provider that a job without an actor is cancelled.
-void cancel_on_provider(supervisor_actor* self, std::uint64_t id, const std::string& peer_text) {
+void cancel_on_provider(self_pointer self, std::uint64_t id, const std::string& peer_text) {
   auto peer = libp2p::peer_id::parse(peer_text);
   if (!peer) return;
   messages::snapshots_request request{id, messages::error_message{"session cancelled by the consumer", std::nullopt}};
@@ -137,10 +157,10 @@ void cancel_on_provider(supervisor_actor* self, std::uint64_t id, const std::str
   net::peer_target target = *peer;
   start_io(env.io, exchange(env.host, std::move(target), env.config.protocols, std::move(encoded),
                             env.config.request_timeout),
-           caf::actor_cast<caf::actor>(self), cancel_sent_atom::value);
+           caf::actor_cast<caf::actor>(self), net_reply_atom::value);
 }
 
-void on_down(supervisor_actor* self, const caf::down_msg& dm) {
+void on_down(self_pointer self, const caf::down_msg& dm) {
   auto& st = self->state;
   if (auto c = st.cancelling.find(dm.source); c != st.cancelling.end()) {
     caf::anon_send(st.env->writer, persist_atom::value, cancel_atom::value, c->second);
@@ -178,7 +198,7 @@ void on_down(supervisor_actor* self, const caf::down_msg& dm) {
             {{"session", id}, {"error_code", error_code_name(cls)}, {"reason", reason.message()}});
 }
 
-void on_progress(supervisor_actor* self, session_status& s, std::uint64_t latency_us) {
+void on_progress(self_pointer self, session_status& s, std::uint64_t latency_us) {
   auto& st = self->state;
   auto it = st.jobs.find(s.session);
   if (it == st.jobs.end()) return; // cancelled meanwhile
@@ -241,7 +261,65 @@ result<std::vector<std::string>> providers_of(const start_command& cmd) {
   return out;
 }
 
-caf::result<session_status> on_start(supervisor_actor* self, start_command& cmd) {
+/// An operator's resume of job `cmd.resume->session`, once its stored
+/// record is read: checks it against the command and (re)starts the job,
+/// unless it runs already (a no-op) or was cancelled meanwhile.
+void resume_stored(self_pointer self, const start_command& cmd, const std::vector<std::string>& providers,
+                   stored_job stored, start_promise rp) {
+  auto& st = self->state;
+  const auto id = cmd.resume->session;
+  auto it = st.jobs.find(id);
+  if (it == st.jobs.end()) {
+    rp.deliver(to_caf_error(error{control_errc::not_found, "unknown snapshot session " + std::to_string(id)}));
+    return;
+  }
+  if (!stored) {
+    rp.deliver(to_caf_error(error{control_errc::internal, stored.error().message()}));
+    return;
+  }
+  if (!*stored) {
+    rp.deliver(to_caf_error(error{control_errc::not_found, "unknown snapshot session " + std::to_string(id)}));
+    return;
+  }
+  const auto& rec = (*stored)->record;
+  std::vector<std::string> job_peers = rec.peers;
+  if (job_peers.empty() && !rec.peer.empty()) job_peers.push_back(rec.peer);
+  if (!cmd.peer.empty() && std::find(job_peers.begin(), job_peers.end(), providers.front()) == job_peers.end()) {
+    rp.deliver(to_caf_error(error{control_errc::invalid_argument, "snapshot session " + std::to_string(id) +
+                                                                    " streams from peer " + it->second.status.peer +
+                                                                    ", not " + cmd.peer}));
+    return;
+  }
+  if (it->second.job) { // already running: resuming is a no-op
+    rp.deliver(it->second.status);
+    return;
+  }
+  if (cmd.resume->plan_id && !rec.plan_id.empty() && *cmd.resume->plan_id != rec.plan_id) {
+    rp.deliver(to_caf_error(error{control_errc::resume_rejected, "resume plan id " + *cmd.resume->plan_id +
+                                                                   " does not match persisted plan " + rec.plan_id}));
+    return;
+  }
+  if (rec.state == storage::session_state::verified && !cmd.resume->chunk_index && !cmd.resume->update_index) {
+    rp.deliver(it->second.status);
+    return;
+  }
+  job_start start;
+  start.id = id;
+  start.peers = job_peers;
+  start.chunk_size = cmd.chunk_size;
+  start.stored = std::move(**stored);
+  if (!cmd.peer.empty()) start.resume_peer = providers.front();
+  start.resume_chunk_index = cmd.resume->chunk_index;
+  start.resume_update_index = cmd.resume->update_index;
+  // rpp's resume answers once the provider accepted it (or refused it).
+  start.operator_resume = !cmd.peer.empty() && !start.stored->plan.empty();
+  it->second.attempts = 0;
+  it->second.status.error.reset();
+  it->second.status.error_code.reset();
+  launch(self, std::move(start), rp);
+}
+
+caf::result<session_status> on_start(self_pointer self, start_command& cmd) {
   auto& st = self->state;
   auto providers = providers_of(cmd);
   if (!providers) return to_caf_error(providers.error());
@@ -258,43 +336,16 @@ caf::result<session_status> on_start(supervisor_actor* self, start_command& cmd)
                               "this node trusts no snapshot authority, so it cannot verify a sync (start it with "
                               "--trust): " + trusted.error().message()});
   // A response promise turns every `return` below into a deferred answer: make
-  // it only once the command is known to start a job.
+  // it only once the command is known to start a job (or to read one).
   if (cmd.resume) {
     const auto id = cmd.resume->session;
-    auto it = st.jobs.find(id);
-    if (it == st.jobs.end())
+    if (!st.jobs.contains(id))
       return to_caf_error(error{control_errc::not_found, "unknown snapshot session " + std::to_string(id)});
-    auto stored = load(self, id);
-    if (!stored) return to_caf_error(error{control_errc::internal, stored.error().message()});
-    if (!*stored) return to_caf_error(error{control_errc::not_found, "unknown snapshot session " + std::to_string(id)});
-    const auto& rec = (*stored)->record;
-    std::vector<std::string> job_peers = rec.peers;
-    if (job_peers.empty() && !rec.peer.empty()) job_peers.push_back(rec.peer);
-    if (!cmd.peer.empty() && std::find(job_peers.begin(), job_peers.end(), providers->front()) == job_peers.end())
-      return to_caf_error(error{control_errc::invalid_argument, "snapshot session " + std::to_string(id) +
-                                                                  " streams from peer " + it->second.status.peer +
-                                                                  ", not " + cmd.peer});
-    if (it->second.job) return it->second.status; // already running: resuming is a no-op
-    if (cmd.resume->plan_id && !rec.plan_id.empty() && *cmd.resume->plan_id != rec.plan_id)
-      return to_caf_error(error{control_errc::resume_rejected, "resume plan id " + *cmd.resume->plan_id +
-                                                                 " does not match persisted plan " + rec.plan_id});
-    if (rec.state == storage::session_state::verified && !cmd.resume->chunk_index && !cmd.resume->update_index)
-      return it->second.status;
-    job_start start;
-    start.id = id;
-    start.peers = job_peers;
-    start.chunk_size = cmd.chunk_size;
-    start.stored = std::move(**stored);
-    if (!cmd.peer.empty()) start.resume_peer = providers->front();
-    start.resume_chunk_index = cmd.resume->chunk_index;
-    start.resume_update_index = cmd.resume->update_index;
-    // rpp's resume answers once the provider accepted it (or refused it).
-    start.operator_resume = !cmd.peer.empty() && !start.stored->plan.empty();
-    it->second.attempts = 0;
-    it->second.status.error.reset();
-    it->second.status.error_code.reset();
-    auto rp = self->make_response_promise();
-    launch(self, std::move(start), rp);
+    // The durable record decides the rest: read it, then continue.
+    auto rp = self->make_response_promise<session_status>();
+    load(self, id, [self, cmd, providers = std::move(*providers), rp](stored_job stored) {
+      resume_stored(self, cmd, providers, std::move(stored), rp);
+    });
     return rp;
   }
   std::uniform_int_distribution<std::uint64_t> pick(1, (std::uint64_t{1} << 53) - 1); // exact in JSON doubles
@@ -309,12 +360,50 @@ caf::result<session_status> on_start(supervisor_actor* self, start_command& cmd)
   start.peers = std::move(*providers);
   start.plan_id = cmd.plan_id;
   start.chunk_size = cmd.chunk_size;
-  auto rp = self->make_response_promise();
+  auto rp = self->make_response_promise<session_status>();
   launch(self, std::move(start), rp);
   return rp;
 }
 
-caf::behavior supervisor(supervisor_actor* self, std::shared_ptr<const session_env> env, consumer_config config) {
+/// Bootstrap: every stored job reappears with its durable status; those to
+/// resume get a `restart`.
+void bootstrap(self_pointer self, result<std::vector<storage::stored_session>>& stored) {
+  auto& st = self->state;
+  if (!stored) {
+    log::error("supervisor", "sessions_unreadable", {{"reason", to_string(stored.error())}});
+    return;
+  }
+  std::size_t resumed = 0;
+  for (auto& s : *stored) {
+    const auto& r = s.record;
+    entry e;
+    e.status = status_of(r);
+    for (const auto& p : s.providers) {
+      peer_status ps;
+      ps.peer = p.peer;
+      ps.state = p.banned ? "banned" : (r.state == session_state::verified ? "done" : "waiting");
+      ps.bytes = p.bytes;
+      ps.chunks = p.chunks;
+      if (p.banned) ps.last_error = p.ban_reason;
+      e.status.peers.push_back(std::move(ps));
+    }
+    e.counted_bytes = r.bytes_received;
+    e.counted_chunks = r.chunks_applied;
+    const bool incomplete = r.state == session_state::planning || r.state == session_state::syncing;
+    const auto cls = failure_class_from_name(r.error_code);
+    const bool retryable_failure = r.state == session_state::failed && cls && restart_policy::retryable(*cls);
+    const auto id = r.session_id;
+    st.jobs[id] = std::move(e);
+    if (st.config.auto_resume && (incomplete || retryable_failure)) {
+      ++resumed;
+      self->send(self, restart_atom::value, id);
+    }
+  }
+  log::info("supervisor", "sessions_loaded", {{"count", stored->size()}, {"resuming", resumed}});
+}
+
+sync_supervisor_actor::behavior_type supervisor(self_pointer self, std::shared_ptr<const session_env> env,
+                                                consumer_config config) {
   auto& st = self->state;
   tolerate_stray_messages(self, "supervisor");
   st.env = std::move(env);
@@ -323,39 +412,13 @@ caf::behavior supervisor(supervisor_actor* self, std::shared_ptr<const session_e
   st.stats.latency_bounds.assign(std::begin(latency_bounds), std::end(latency_bounds));
   st.stats.latency_buckets.assign(std::size(latency_bounds), 0);
 
-  // Bootstrap: every stored job reappears with its durable status.
-  auto stored = storage::session_store(*st.env->db).load_all();
-  if (!stored) {
-    log::error("supervisor", "sessions_unreadable", {{"reason", to_string(stored.error())}});
-  } else {
-    std::size_t resumed = 0;
-    for (auto& s : *stored) {
-      const auto& r = s.record;
-      entry e;
-      e.status = status_of(r);
-      for (const auto& p : s.providers) {
-        peer_status ps;
-        ps.peer = p.peer;
-        ps.state = p.banned ? "banned" : (r.state == session_state::verified ? "done" : "waiting");
-        ps.bytes = p.bytes;
-        ps.chunks = p.chunks;
-        if (p.banned) ps.last_error = p.ban_reason;
-        e.status.peers.push_back(std::move(ps));
-      }
-      e.counted_bytes = r.bytes_received;
-      e.counted_chunks = r.chunks_applied;
-      const bool incomplete = r.state == session_state::planning || r.state == session_state::syncing;
-      const auto cls = failure_class_from_name(r.error_code);
-      const bool retryable_failure = r.state == session_state::failed && cls && restart_policy::retryable(*cls);
-      const auto id = r.session_id;
-      st.jobs[id] = std::move(e);
-      if (config.auto_resume && (incomplete || retryable_failure)) {
-        ++resumed;
-        self->send(self, restart_atom::value, id);
-      }
-    }
-    log::info("supervisor", "sessions_loaded", {{"count", stored->size()}, {"resuming", resumed}});
-  }
+  // The stored jobs, read by the writer; `await` holds every other message
+  // until they are here, so no command sees the supervisor half-loaded.
+  self->request(st.env->writer, load_timeout, load_atom::value)
+    .await([self](result<std::vector<storage::stored_session>>& stored) { bootstrap(self, stored); },
+           [](caf::error& e) {
+             log::error("supervisor", "sessions_unreadable", {{"reason", from_caf_error(e).message()}});
+           });
 
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   self->set_exit_handler([self](caf::exit_msg& em) {
@@ -446,14 +509,14 @@ caf::behavior supervisor(supervisor_actor* self, std::shared_ptr<const session_e
       log::warn("supervisor", "provider_breaker_opened", {{"peer", peer}});
     },
     [self](breaker_reset_atom) { self->state.breakers.reset_all(); },
-    [](cancel_sent_atom, const result<exchange_result>&) {},
+    [](net_reply_atom, const result<exchange_result>&) {},
   };
 }
 
 } // namespace
 
-caf::actor spawn_sync_supervisor(caf::actor_system& system, std::shared_ptr<const session_env> env,
-                                 consumer_config config) {
+sync_supervisor_actor spawn_sync_supervisor(caf::actor_system& system, std::shared_ptr<const session_env> env,
+                                            consumer_config config) {
   return system.spawn(supervisor, std::move(env), std::move(config));
 }
 

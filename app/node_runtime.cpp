@@ -73,48 +73,23 @@ result<rlpx::secret_key> rlpx_key_of(const libp2p::identity& id) {
   return fail(runtime_errc::rlpx, "could not derive an RLPx node key");
 }
 
-/// The node's control surface, with the RLPx peers added to `peers()`.
-class runtime_control final : public actors::control_backend {
-public:
-  runtime_control(actors::control_backend& node, net::rlpx::host* rlpx) : node_(node), rlpx_(rlpx) {}
-
-  asio::awaitable<result<actors::session_status>> start_session(actors::start_command c) override {
-    return node_.start_session(std::move(c));
-  }
-  asio::awaitable<result<actors::session_status>> session(std::uint64_t id) override { return node_.session(id); }
-  asio::awaitable<result<std::vector<actors::session_status>>> sessions() override { return node_.sessions(); }
-  asio::awaitable<result<void>> cancel_session(std::uint64_t id) override { return node_.cancel_session(id); }
-  asio::awaitable<result<std::vector<actors::breaker_status>>> breakers() override { return node_.breakers(); }
-  asio::awaitable<result<void>> reset_breakers() override { return node_.reset_breakers(); }
-  asio::awaitable<result<actors::snapshot_info>> create_snapshot() override { return node_.create_snapshot(); }
-  asio::awaitable<result<std::vector<actors::node_event>>> events_after(std::uint64_t after,
-                                                                        std::chrono::milliseconds wait) override {
-    return node_.events_after(after, wait);
-  }
-  asio::awaitable<result<actors::metrics_snapshot>> metrics() override { return node_.metrics(); }
-
-  asio::awaitable<result<std::vector<actors::peer_info>>> peers() override {
-    auto out = co_await node_.peers();
-    if (!out || rlpx_ == nullptr) co_return out;
-    for (const auto& p : rlpx_->peers()) {
-      actors::peer_info info;
-      info.peer_id = to_hex(p.id);
-      info.transport = "rlpx";
-      info.addresses.push_back(p.remote_address + ":" + std::to_string(p.remote_port));
-      for (const auto& c : p.capabilities) {
-        info.protocols.push_back(c.name + "/" + std::to_string(c.version));
-        info.offsets.push_back({c.name, static_cast<std::uint32_t>(c.version), static_cast<std::uint32_t>(c.offset),
-                                static_cast<std::uint32_t>(c.length)});
-      }
-      out->push_back(std::move(info));
+/// The RLPx host's peers, for `GET /p2p/peers` (on the host's executor).
+std::vector<actors::peer_info> rlpx_peers(const net::rlpx::host& rlpx) {
+  std::vector<actors::peer_info> out;
+  for (const auto& p : rlpx.peers()) {
+    actors::peer_info info;
+    info.peer_id = to_hex(p.id);
+    info.transport = "rlpx";
+    info.addresses.push_back(p.remote_address + ":" + std::to_string(p.remote_port));
+    for (const auto& c : p.capabilities) {
+      info.protocols.push_back(c.name + "/" + std::to_string(c.version));
+      info.offsets.push_back({c.name, static_cast<std::uint32_t>(c.version), static_cast<std::uint32_t>(c.offset),
+                              static_cast<std::uint32_t>(c.length)});
     }
-    co_return out;
+    out.push_back(std::move(info));
   }
-
-private:
-  actors::control_backend& node_;
-  net::rlpx::host* rlpx_;
-};
+  return out;
+}
 
 /// SIGINT and SIGTERM, blocked in every thread the runtime starts, are taken
 /// with sigtimedwait by `run_until_signal`.
@@ -137,7 +112,6 @@ namespace snapstream::app {
 struct node_runtime::impl {
   std::unique_ptr<actors::node> node;
   std::unique_ptr<net::rlpx::host> rlpx;
-  std::unique_ptr<runtime_control> control;
   std::unique_ptr<http::http_server> http;
   std::uint16_t http_port = 0;
   std::atomic<bool> stop_requested{false};
@@ -152,7 +126,6 @@ struct node_runtime::impl {
       node->stop(); // actors, then the libp2p host and the I/O thread, then the bridge
       http.reset();
       rlpx.reset();
-      control.reset();
       node.reset();
     });
   }
@@ -220,8 +193,8 @@ result<std::unique_ptr<node_runtime>> node_runtime::start(node_options options) 
     log::info("rlpx", "listening", {{"enode", d->rlpx->enode(rlpx_host)}});
   }
 
-  d->control = std::make_unique<runtime_control>(d->node->control(), d->rlpx.get());
-  d->http = std::make_unique<http::http_server>(ex, *d->control, options.http);
+  if (d->rlpx) d->node->control().add_peer_source([rlpx = d->rlpx.get()] { return rlpx_peers(*rlpx); });
+  d->http = std::make_unique<http::http_server>(ex, d->node->control(), options.http);
   auto port = on_executor(ex, [&] { return d->http->listen(options.http_host, options.http_port); });
   if (!port) {
     d->shutdown();

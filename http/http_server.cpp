@@ -5,12 +5,12 @@
 #include "http/detail/event_stream.hpp"
 #include "http/detail/prometheus.hpp"
 #include "http/detail/router.hpp"
+#include "net/common/deadline.hpp"
 #include "protocol/common/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -34,7 +34,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -65,7 +64,6 @@ struct reply {
   std::string_view www_authenticate;
   std::chrono::seconds retry_after{0};
   std::string_view code; ///< wire code of an error, for the log line
-  bool close = false;
 };
 
 std::string_view sv(beast::string_view s) noexcept { return {s.data(), s.size()}; }
@@ -90,7 +88,6 @@ struct http_server::impl {
   asio::steady_timer drained; ///< woken when the last coroutine ends during `stop`
   asio::steady_timer backoff; ///< pause after a failed accept (e.g. out of descriptors)
   std::list<connection_entry*> connections;
-  detail::request_stats stats;
   std::atomic<std::size_t> live{0}; ///< coroutines started and not finished
   std::size_t open_connections = 0;
   std::atomic<bool> listening{false};
@@ -108,11 +105,11 @@ class registration {
 public:
   registration(http_server::impl& s, connection_entry* e)
     : s_(s), it_(s.connections.insert(s.connections.end(), e)) {
-    s_.stats.set_connections(s_.connections.size());
+    s_.backend.connections_changed(s_.connections.size());
   }
   ~registration() {
     s_.connections.erase(it_);
-    s_.stats.set_connections(s_.connections.size());
+    s_.backend.connections_changed(s_.connections.size());
   }
   registration(const registration&) = delete;
   registration& operator=(const registration&) = delete;
@@ -136,11 +133,12 @@ void spawn(const impl_ptr& self, asio::awaitable<void> work, const char* what, b
 }
 
 reply error_reply(const http_server::impl& s, const error& e) {
+  const auto answer = detail::answer_of(e.code());
   reply r;
-  r.status = detail::http_status(e.code());
-  r.code = detail::wire_code(e.code());
+  r.status = answer.status;
+  r.code = answer.code;
   r.body = detail::render_error(e.message(), r.code);
-  if (r.code == "saturated" || r.code == "unavailable") r.retry_after = s.config.saturated_retry_after;
+  if (answer.retry_after) r.retry_after = s.config.saturated_retry_after;
   return r;
 }
 
@@ -157,8 +155,8 @@ reply no_content() {
   return r;
 }
 
-/// Runs a backend call; exceptions become `control_errc::internal` so that the
-/// race in `call_backend` always sees a value.
+/// Runs a backend call; exceptions become `control_errc::internal` so that
+/// `call_backend` always sees a value.
 template <class T>
 asio::awaitable<result<T>> guarded(asio::awaitable<result<T>> op) {
   try {
@@ -176,11 +174,8 @@ asio::awaitable<result<T>> call_backend(impl_ptr self, connection_entry* entry,
                                         asio::awaitable<result<T>> op, std::chrono::milliseconds timeout) {
   if (self->stopping) co_return error{actors::control_errc::shutting_down, "the node is shutting down"};
   entry->deadline.expires_after(timeout);
-  auto call = guarded(std::move(op));
-  auto wait = entry->deadline.async_wait(use_tuple);
-  auto race = std::move(call) || std::move(wait);
-  auto outcome = co_await std::move(race);
-  if (outcome.index() == 0) co_return std::get<0>(std::move(outcome));
+  auto outcome = co_await net::with_deadline(guarded(std::move(op)), entry->deadline);
+  if (outcome) co_return std::move(*outcome);
   if (self->stopping) co_return error{actors::control_errc::shutting_down, "the node is shutting down"};
   co_return error{http_errc::backend_timeout,
                   "the node did not answer within " + std::to_string(timeout.count()) + " ms"};
@@ -219,7 +214,7 @@ asio::awaitable<reply> dispatch(impl_ptr self, connection_entry* entry, detail::
       if (!m) co_return error_reply(*self, m.error());
       reply r;
       r.content_type = prometheus_type;
-      r.body = detail::render_metrics(*m, self->stats);
+      r.body = detail::render_metrics(*m, m->http);
       co_return r;
     }
     case detail::route_kind::start_session: {
@@ -273,10 +268,16 @@ asio::awaitable<boost::system::error_code> write_events(beast::tcp_stream& strea
   co_return ec;
 }
 
-/// `GET /events`: long-polls the backend and writes what it returns as
-/// Server-Sent Events until the client goes away or the server stops.
+/// `GET /events`: long-polls the backend for the event stream `stream` and
+/// writes what it returns as Server-Sent Events until the client goes away or
+/// the server stops; then closes the stream's subscription.
 asio::awaitable<void> serve_events(impl_ptr self, connection_entry* entry, unsigned version,
-                                   std::uint64_t after) {
+                                   std::uint64_t after, std::uint64_t stream_id) {
+  struct subscription {
+    actors::control_backend& backend;
+    std::uint64_t id;
+    ~subscription() { backend.close_event_stream(id); }
+  } sub{self->backend, stream_id};
   beast::tcp_stream& stream = *entry->stream;
   const auto& cfg = self->config;
   const bool chunked = version >= 11;
@@ -297,7 +298,7 @@ asio::awaitable<void> serve_events(impl_ptr self, connection_entry* entry, unsig
   while (open && !self->stopping) {
     entry->phase = conn_phase::streaming;
     stream.expires_never();
-    auto op = self->backend.events_after(after, cfg.event_poll);
+    auto op = self->backend.events_after(sub.id, after, cfg.event_poll);
     auto events = co_await call_backend(self, entry, std::move(op), cfg.event_poll + cfg.backend_timeout);
     if (!events) {
       if (!self->stopping)
@@ -386,24 +387,86 @@ void log_request(std::string_view method, std::string_view target, const reply& 
   }
 }
 
-reply unauthorized(detail::auth_outcome outcome) {
-  reply r;
-  r.status = 401;
-  if (outcome == detail::auth_outcome::missing) {
-    r.code = "unauthorized";
-    r.body = detail::render_error("missing bearer token", r.code);
-    r.www_authenticate = "Bearer realm=\"snapstream\"";
-  } else {
-    r.code = "unauthorized";
-    r.body = detail::render_error("invalid bearer token", r.code);
-    r.www_authenticate = "Bearer realm=\"snapstream\", error=\"invalid_token\"";
-  }
+reply unauthorized(const http_server::impl& s, detail::auth_outcome outcome) {
+  const bool missing = outcome == detail::auth_outcome::missing;
+  reply r = error_reply(s, error{http_errc::unauthorized, missing ? "missing bearer token" : "invalid bearer token"});
+  r.www_authenticate = missing ? "Bearer realm=\"snapstream\"" : "Bearer realm=\"snapstream\", error=\"invalid_token\"";
   return r;
+}
+
+/// Reads one request into `parser` (answering `Expect: 100-continue`).
+asio::awaitable<boost::system::error_code> read_request(impl_ptr self, connection_entry& entry,
+                                                       beast::flat_buffer& buffer,
+                                                       bhttp::request_parser<bhttp::string_body>& parser) {
+  const auto& cfg = self->config;
+  beast::tcp_stream& stream = *entry.stream;
+  entry.phase = conn_phase::reading;
+  stream.expires_after(cfg.read_timeout);
+  parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(cfg.header_limit, UINT32_MAX)));
+  parser.body_limit(cfg.body_limit);
+  auto [ec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+  if (ec || parser.is_done()) co_return ec;
+  if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+    entry.phase = conn_phase::writing;
+    static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(interim), use_tuple);
+    if (cec) co_return cec;
+    entry.phase = conn_phase::reading;
+  }
+  auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+  co_return bec;
+}
+
+/// Routes one request and answers it; `GET /events` streams here and
+/// answers nothing more (`streamed`).
+asio::awaitable<reply> handle_request(impl_ptr self, connection_entry& entry,
+                                      bhttp::request<bhttp::string_body>& req, steady::time_point started,
+                                      const std::string& remote, bool& streamed) {
+  const std::string_view method = sv(req.method_string());
+  const std::string_view target = sv(req.target());
+  auto route = detail::resolve_route(method, target);
+  auto outcome = route.needs_auth ? self->auth.check(sv(req[bhttp::field::authorization]))
+                                  : detail::auth_outcome::accepted;
+  if (outcome != detail::auth_outcome::accepted) co_return unauthorized(*self, outcome);
+  if (route.failure) {
+    auto rep = error_reply(*self, *route.failure);
+    rep.allow = route.allow;
+    co_return rep;
+  }
+  if (*route.kind != detail::route_kind::events)
+    co_return co_await dispatch(self, &entry, *route.kind, route.session, std::move(req.body()));
+
+  auto after = detail::parse_last_event_id(sv(req["Last-Event-ID"]));
+  if (!after) co_return error_reply(*self, after.error());
+  // The HTTP control actor keeps the stream's subscription (and counts it).
+  auto stream_id = co_await call_backend(self, &entry, self->backend.open_event_stream(),
+                                         self->config.backend_timeout);
+  if (!stream_id) co_return error_reply(*self, stream_id.error());
+  reply rep;
+  log_request(method, target, rep, started, remote);
+  co_await serve_events(self, &entry, req.version(), *after, *stream_id);
+  self->backend.request_done(200, 0, false);
+  streamed = true;
+  co_return rep;
+}
+
+/// Writes one answer; true when the connection stays open for the next request.
+asio::awaitable<bool> write_reply(impl_ptr self, connection_entry& entry, reply& rep, unsigned version,
+                                  bool keep_alive) {
+  auto res = to_response(rep, version, keep_alive);
+  entry.phase = conn_phase::writing;
+  entry.stream->expires_after(self->config.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(*entry.stream, res, use_tuple);
+  if (ec) co_return false;
+  if (keep_alive) co_return true;
+  co_await linger_close(self, &entry);
+  co_return false;
 }
 
 /// One connection: reads requests one after the other (pipelined requests wait
 /// in the buffer and are answered in order) until the client closes, a limit
-/// is hit, or the server stops.
+/// is hit, or the server stops. Each request is read (`read_request`),
+/// handled (`handle_request`), counted and written (`write_reply`).
 asio::awaitable<void> serve_connection(impl_ptr self, tcp::socket socket) {
   const auto& cfg = self->config;
   boost::system::error_code ignored;
@@ -415,6 +478,9 @@ asio::awaitable<void> serve_connection(impl_ptr self, tcp::socket socket) {
   connection_entry entry{&stream, asio::steady_timer(self->strand)};
   registration reg(*self, &entry);
   beast::flat_buffer buffer;
+  const auto seconds_since = [](steady::time_point t) {
+    return std::chrono::duration<double>(steady::now() - t).count();
+  };
 
   while (!self->stopping) {
     if (buffer.size() == 0) {
@@ -425,88 +491,31 @@ asio::awaitable<void> serve_connection(impl_ptr self, tcp::socket socket) {
       buffer.commit(n);
     }
     const auto started = steady::now();
-    entry.phase = conn_phase::reading;
-    stream.expires_after(cfg.read_timeout);
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(cfg.header_limit, UINT32_MAX)));
-    parser.body_limit(cfg.body_limit);
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-    boost::system::error_code ec = hec;
-    if (!ec && !parser.is_done()) {
-      if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-        entry.phase = conn_phase::writing;
-        static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(interim), use_tuple);
-        ec = cec;
-        entry.phase = conn_phase::reading;
-      }
-      if (!ec) {
-        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-        ec = bec;
-      }
-    }
-    if (ec) {
+    if (auto ec = co_await read_request(self, entry, buffer, parser)) {
       if (ec == beast::error::timeout)
         log::info("http", "connection_closed", {{"reason", "request_timeout"}, {"remote", remote}});
       auto failure = read_failure_reply(*self, ec);
       if (!failure) break;
-      failure->close = true;
-      self->stats.record(failure->status, std::chrono::duration<double>(steady::now() - started).count(), true);
+      self->backend.request_done(failure->status, seconds_since(started), true);
       log_request("-", "-", *failure, started, remote);
-      auto res = to_response(*failure, 11, false);
-      entry.phase = conn_phase::writing;
-      stream.expires_after(cfg.write_timeout);
-      auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
-      if (!wec) co_await linger_close(self, &entry);
+      co_await write_reply(self, entry, *failure, 11, false);
       break;
     }
 
     auto& req = parser.get();
     stream.expires_never();
     entry.phase = conn_phase::handling;
-    const std::string_view method = sv(req.method_string());
-    const std::string_view target = sv(req.target());
-    auto route = detail::resolve_route(method, target);
-
-    reply rep;
     bool streamed = false;
-    auto outcome = route.needs_auth ? self->auth.check(sv(req[bhttp::field::authorization]))
-                                    : detail::auth_outcome::accepted;
-    if (outcome != detail::auth_outcome::accepted) {
-      rep = unauthorized(outcome);
-    } else if (route.failure) {
-      rep = error_reply(*self, *route.failure);
-      rep.allow = route.allow;
-    } else if (*route.kind == detail::route_kind::events) {
-      auto after = detail::parse_last_event_id(sv(req["Last-Event-ID"]));
-      if (!after) {
-        rep = error_reply(*self, after.error());
-      } else {
-        rep.status = 200;
-        log_request(method, target, rep, started, remote);
-        co_await serve_events(self, &entry, req.version(), *after);
-        self->stats.record(200, 0, false);
-        streamed = true;
-      }
-    } else {
-      rep = co_await dispatch(self, &entry, *route.kind, route.session, std::move(req.body()));
-    }
+    reply rep = co_await handle_request(self, entry, req, started, remote, streamed);
     if (streamed) break;
 
-    const bool keep_alive = req.keep_alive() && !rep.close && !self->stopping;
+    const bool keep_alive = req.keep_alive() && !self->stopping;
     // Counted before the write, so that a client that has read this answer
     // sees it in the next /metrics.
-    self->stats.record(rep.status, std::chrono::duration<double>(steady::now() - started).count(), true);
-    log_request(method, target, rep, started, remote);
-    auto res = to_response(rep, req.version(), keep_alive);
-    entry.phase = conn_phase::writing;
-    stream.expires_after(cfg.write_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
-    if (wec) break;
-    if (!keep_alive) {
-      co_await linger_close(self, &entry);
-      break;
-    }
+    self->backend.request_done(rep.status, seconds_since(started), true);
+    log_request(sv(req.method_string()), sv(req.target()), rep, started, remote);
+    if (!co_await write_reply(self, entry, rep, req.version(), keep_alive)) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream.close();
@@ -542,7 +551,7 @@ asio::awaitable<void> accept_loop(impl_ptr self) {
     if (self->open_connections >= self->config.max_connections) {
       log::warn("http", "connection_refused",
                 {{"reason", "too_many_connections"}, {"limit", self->config.max_connections}});
-      self->stats.record(503, 0, false);
+      self->backend.request_done(503, 0, false);
       refuse(socket);
       continue;
     }

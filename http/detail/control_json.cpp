@@ -45,42 +45,6 @@ using actors::control_errc;
 
 namespace {
 
-struct wire_entry {
-  std::string_view name;
-  std::error_code code;
-  unsigned status;
-};
-
-const std::array<wire_entry, 23>& wire_table() {
-  static const std::array<wire_entry, 23> table{{
-      {"invalid_argument", control_errc::invalid_argument, 400},
-      {"not_found", control_errc::not_found, 404},
-      {"resume_rejected", control_errc::resume_rejected, 500},
-      {"peer_unreachable", control_errc::peer_unreachable, 502},
-      {"saturated", control_errc::saturated, 503},
-      {"shutting_down", control_errc::shutting_down, 503},
-      {"internal", control_errc::internal, 500},
-      {"bad_request", http_errc::bad_request, 400},
-      {"invalid_json", http_errc::invalid_json, 400},
-      {"unauthorized", http_errc::unauthorized, 401},
-      {"route_not_found", http_errc::route_not_found, 404},
-      {"method_not_allowed", http_errc::method_not_allowed, 405},
-      {"request_timeout", http_errc::request_timeout, 408},
-      {"payload_too_large", http_errc::payload_too_large, 413},
-      {"headers_too_large", http_errc::headers_too_large, 431},
-      {"too_many_connections", http_errc::too_many_connections, 503},
-      {"unavailable", http_errc::unavailable, 503},
-      {"backend_timeout", http_errc::backend_timeout, 504},
-      // Errors of the bridge between the HTTP coroutines and the node's actors.
-      {"backend_timeout", actors::actors_errc::timeout, 504},
-      {"unavailable", actors::actors_errc::unavailable, 503},
-      {"shutting_down", actors::actors_errc::cancelled, 503},
-      {"internal", actors::actors_errc::unexpected, 500},
-      {"internal", actors::actors_errc::failed, 500},
-  }};
-  return table;
-}
-
 std::optional<std::uint64_t> as_u64(const json::value& v) noexcept {
   if (v.is_uint64()) return v.get_uint64();
   if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::uint64_t>(v.get_int64());
@@ -548,22 +512,28 @@ result<std::uint64_t> parse_session_id(std::string_view text) {
   return invalid("invalid snapshot session id: " + clip(text));
 }
 
-std::string_view wire_code(const std::error_code& code) noexcept {
-  for (const auto& e : wire_table())
-    if (e.code == code) return e.name;
-  return "internal";
+actors::error_answer answer_of(const std::error_code& code) noexcept {
+  using actors::actors_errc;
+  const auto in = [&code](auto e) { return code.category() == make_error_code(e).category(); };
+  actors::error_answer answer;
+  if (in(control_errc::internal)) answer = actors::answer_of(static_cast<control_errc>(code.value()));
+  else if (in(http_errc::bad_request)) answer = http::answer_of(static_cast<http_errc>(code.value()));
+  else if (in(actors_errc::failed)) answer = actors::answer_of(static_cast<actors_errc>(code.value()));
+  if (answer.code.empty()) answer = {};
+  return answer;
 }
 
+std::string_view wire_code(const std::error_code& code) noexcept { return answer_of(code).code; }
+
 std::error_code from_wire_code(std::string_view code) noexcept {
-  for (const auto& e : wire_table())
-    if (e.name == code) return e.code;
+  // The node's own answers first: "internal" and "shutting_down" are theirs.
+  for (int v = 1; v <= static_cast<int>(control_errc::internal); ++v)
+    if (actors::answer_of(static_cast<control_errc>(v)).code == code) return static_cast<control_errc>(v);
+  for (int v = 1; v <= static_cast<int>(http_errc::unexpected_status); ++v)
+    if (http::answer_of(static_cast<http_errc>(v)).code == code) return static_cast<http_errc>(v);
   return {};
 }
 
-unsigned http_status(const std::error_code& code) noexcept {
-  for (const auto& e : wire_table())
-    if (e.code == code) return e.status;
-  return 500;
-}
+unsigned http_status(const std::error_code& code) noexcept { return answer_of(code).status; }
 
 } // namespace snapstream::http::detail

@@ -61,8 +61,11 @@ struct error_body {
 /// ("invalid snapshot session id: ...").
 [[nodiscard]] result<std::uint64_t> parse_session_id(std::string_view text);
 
-/// The `code` string of an error body for `code` (a `control_errc` or
-/// `http_errc`, e.g. "not_found", "unauthorized"); "internal" for anything else.
+/// How the server answers an error of `code`: the `answer_of` its enum
+/// defines beside itself (`control_errc`, `http_errc`, `actors_errc`);
+/// `{500, "internal"}` for anything else or an error without a code.
+[[nodiscard]] actors::error_answer answer_of(const std::error_code& code) noexcept;
+/// The `code` string of an error body for `code` (`answer_of(code).code`).
 [[nodiscard]] std::string_view wire_code(const std::error_code& code) noexcept;
 /// The inverse of `wire_code`; an empty `std::error_code` for an unknown string.
 [[nodiscard]] std::error_code from_wire_code(std::string_view code) noexcept;

@@ -131,20 +131,6 @@ void histogram(std::string& out, std::string_view name, std::string_view help, c
 
 } // namespace
 
-void request_stats::record(unsigned status, double seconds, bool timed) {
-  ++by_status_[status];
-  if (!timed) return;
-  if (!(seconds >= 0) || std::isinf(seconds)) seconds = 0;
-  ++count_;
-  sum_ += seconds;
-  for (std::size_t i = 0; i < bounds.size(); ++i) {
-    if (seconds <= bounds[i]) {
-      ++buckets_[i];
-      break;
-    }
-  }
-}
-
 std::string format_sample_value(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -277,6 +263,7 @@ std::string render_metrics(const actors::metrics_snapshot& node, const request_s
             "(event streams excluded).",
             request_stats::bounds, cumulative, http.sum(), http.count());
   gauge(out, "snapstream_http_connections", "Open control-plane connections.", http.connections());
+  gauge(out, "snapstream_http_event_streams", "Open GET /events streams.", http.event_streams());
   return out;
 }
 

@@ -268,7 +268,9 @@ BOOST_AUTO_TEST_CASE(a_provider_that_serves_a_corrupted_page_is_caught_and_nothi
   BOOST_TEST(s.error->find("chunk 3: page") != std::string::npos, *s.error);
   BOOST_TEST(count_events(*c.n, "SnapshotStreamFailed", "\"error_code\":\"checksum\"") == 1u);
   BOOST_TEST(count_events(*c.n, "SnapshotStreamFailed", "\"retry_in_ms\":null") == 1u);
-  // Chunks 0-2 are applied, chunk 3 not at all.
+  // Chunks 0-2 are applied, chunk 3 not at all (once the failure, sent after
+  // chunk 2's write, is durable too).
+  BOOST_REQUIRE(eventually([&] { return stored_record(*c.n, id).state == storage::session_state::failed; }));
   const auto rec = stored_record(*c.n, id);
   BOOST_TEST(rec.next_chunk_index == 3u);
   BOOST_TEST(state_records(*c.n) == rec.records_applied);
@@ -459,12 +461,14 @@ BOOST_AUTO_TEST_CASE(the_node_actor_routes_commands_and_fails_fast_when_an_essen
   BOOST_TEST(root_down);
   BOOST_TEST(eventually([&] { return p.n->failed(); }, 10s));
   // The other children went down with it.
-  for (auto& child : {kids.supervisor, kids.events}) {
+  const auto goes_down = [&](const auto& child) {
     self->monitor(child);
     bool down = false;
     self->receive([&](const caf::down_msg&) { down = true; }, caf::after(10s) >> [] {});
-    BOOST_TEST(down);
-  }
+    return down;
+  };
+  BOOST_TEST(goes_down(kids.supervisor));
+  BOOST_TEST(goes_down(kids.events));
   // Commands now fail with a typed error instead of hanging.
   auto after = run_on(*p.n, p.n->control().sessions());
   BOOST_TEST(!after.has_value());

@@ -18,6 +18,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <deque>
 #include <functional>
@@ -36,18 +38,21 @@ namespace asio = boost::asio;
 using hold_atom = caf::atom_constant<caf::atom("hold")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 
-/// A provider storage worker that runs tasks at once while open, and holds
-/// them while closed (`hold_atom`) until `release_atom` reopens it.
-inline caf::behavior gate_worker(caf::event_based_actor* self) {
+/// A provider storage worker (it implements `storage_worker_actor`) that
+/// runs tasks at once while open, and holds them while closed (`hold_atom`)
+/// until `release_atom` reopens it.
+using gate_worker_actor = storage_worker_actor::extend<caf::reacts_to<hold_atom>, caf::reacts_to<release_atom>>;
+
+inline gate_worker_actor::behavior_type gate_worker(gate_worker_actor::pointer self) {
   struct gate {
     bool closed = false;
-    std::deque<std::pair<storage_task, caf::response_promise>> held;
+    std::deque<std::pair<storage_task, caf::typed_response_promise<result<storage_task_output>>>> held;
   };
   auto g = std::make_shared<gate>();
   return {
     [self, g](storage_task& task) -> caf::result<result<storage_task_output>> {
       if (!g->closed) return task();
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<result<storage_task_output>>();
       g->held.emplace_back(std::move(task), rp);
       return rp;
     },
@@ -109,7 +114,7 @@ inline session_status status(node& n, std::uint64_t id) {
 }
 
 inline std::vector<node_event> events(node& n) {
-  auto r = run_on(n, n.control().events_after(0, 0ms));
+  auto r = run_on(n, n.control().events_after(0, 0, 0ms));
   BOOST_REQUIRE(r.has_value());
   return *r;
 }
@@ -149,7 +154,7 @@ inline result<void> fetch(node& n, std::uint64_t id) {
 struct provider_node {
   storage::test::temp_dir dir;
   libp2p::identity id = libp2p::identity::generate();
-  caf::actor gate; // set when started with a gate
+  gate_worker_actor gate; // set when started with a gate
   std::unique_ptr<node> n;
   snapshot_info snapshot;
   std::uint16_t port = 0;

@@ -26,6 +26,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <deque>
 #include <thread>
@@ -45,13 +47,20 @@ const std::string consumer = "12D3KooWconsumer";
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using held_atom = caf::atom_constant<caf::atom("held")>;
 
-/// A storage worker that holds every task until released, so a test can keep
-/// a request in flight for as long as it needs.
-caf::behavior gated_worker(caf::event_based_actor* self) {
-  auto held = std::make_shared<std::deque<std::pair<storage_task, caf::response_promise>>>();
+/// A storage worker (it implements `storage_worker_actor`) that holds every
+/// task until released, so a test can keep a request in flight for as long
+/// as it needs.
+using gated_worker_actor = storage_worker_actor::extend<caf::reacts_to<release_atom>,
+                                                        caf::replies_to<held_atom>::with<std::size_t>>;
+
+gated_worker_actor::behavior_type gated_worker(gated_worker_actor::pointer self) {
+  using promise = caf::typed_response_promise<result<storage_task_output>>;
+  auto held = std::make_shared<std::deque<std::pair<storage_task, promise>>>();
   return {
-    [self, held](storage_task& task) {
-      held->emplace_back(std::move(task), self->make_response_promise());
+    [self, held](storage_task& task) -> caf::result<result<storage_task_output>> {
+      auto rp = self->make_response_promise<result<storage_task_output>>();
+      held->emplace_back(std::move(task), rp);
+      return rp;
     },
     [held](release_atom) {
       while (!held->empty()) {
@@ -72,8 +81,8 @@ struct fixture {
   caf::actor_system_config cfg;
   caf::actor_system system{cfg};
   caf::scoped_actor self{system};
-  caf::actor provider;
-  caf::actor gate; // a gated storage worker, when a test uses one
+  provider_actor provider;
+  gated_worker_actor gate; // a gated storage worker, when a test uses one
 
   fixture() {
     db = std::move(*storage::db::open(dir.path()));
@@ -452,6 +461,26 @@ struct source_node {
 
 /// A libp2p host serving the provider through the bridge, as a node does,
 /// and a client host, both on one I/O thread.
+BOOST_FIXTURE_TEST_CASE(the_snapshot_list_is_read_by_a_storage_worker, fixture) {
+  // Given a provider whose storage worker holds every task
+  gate = system.spawn(gated_worker);
+  provider_config config;
+  config.workers = gate;
+  start(config);
+  // When the snapshots are listed
+  auto pending = self->request(provider, 30s, list_snapshots_atom::value);
+  // Then the read waits in the worker (not on the provider's thread), and
+  // its answer comes once the worker ran it
+  await_held(1);
+  self->send(gate, release_atom::value);
+  result<std::vector<storage::snapshot_info>> listed = error{provider_errc::unavailable, "no reply"};
+  pending.receive([&](result<std::vector<storage::snapshot_info>>& r) { listed = std::move(r); },
+                  [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+  BOOST_REQUIRE_MESSAGE(listed.has_value(), listed.error().message());
+  BOOST_REQUIRE(listed->size() == 1u);
+  BOOST_TEST(listed->front().plan_id == info.plan_id);
+}
+
 struct wire {
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
@@ -461,7 +490,7 @@ struct wire {
   libp2p::multiaddr address;
   std::thread thread;
 
-  wire(caf::actor_system& system, caf::actor provider) : b(system) {
+  wire(caf::actor_system& system, provider_actor provider) : b(system) {
     // Before the I/O thread starts, nothing else touches the hosts.
     auto bound = server.listen(*libp2p::multiaddr::parse("/ip4/127.0.0.1/tcp/0"));
     BOOST_REQUIRE(bound.has_value());

@@ -129,41 +129,71 @@ struct chunk_liar {
   }
 };
 
-/// Holds the consumer's writes while closed (the writer's queue grows), and
-/// forwards them in order once opened.
-inline caf::behavior writer_gate(caf::event_based_actor* self, caf::actor writer) {
-  struct gate {
-    bool closed = false;
-    std::deque<std::pair<caf::message, caf::response_promise>> held;
+using held_atom = caf::atom_constant<caf::atom("held")>;
+
+/// A proxy of the persistence writer (it implements `persistence_writer_actor`)
+/// that holds the consumer's writes and reads while closed (the writer's
+/// queue grows) and forwards them in order once opened; `held_atom` names
+/// the messages it holds (their first atom: `persist`, `load`, ...).
+using writer_gate_actor =
+  persistence_writer_actor::extend<caf::reacts_to<hold_atom>, caf::reacts_to<release_atom>,
+                                   caf::replies_to<held_atom>::with<std::vector<std::string>>>;
+
+struct writer_gate_state {
+  persistence_writer_actor writer;
+  bool closed = false;
+  std::deque<std::pair<std::string, std::function<void()>>> held; ///< what, and how to forward it
+};
+
+/// The handler of one writer message: requests keep their asker (delegation),
+/// one-way writes stay one-way.
+template <class Reply, class Atom, class... Ts>
+auto gated(writer_gate_actor::pointer self, std::shared_ptr<writer_gate_state> g) {
+  return [self, g](Atom atom, Ts... xs) -> caf::result<Reply> {
+    auto rp = self->make_response_promise<Reply>();
+    std::function<void()> forward = [writer = g->writer, rp, atom, xs...]() mutable {
+      if (rp.pending()) rp.delegate(writer, atom, std::move(xs)...);
+      else caf::anon_send(writer, atom, std::move(xs)...);
+    };
+    if (g->closed) g->held.emplace_back(caf::to_string(Atom::value), std::move(forward));
+    else forward();
+    return rp;
   };
-  auto g = std::make_shared<gate>();
+}
+
+inline writer_gate_actor::behavior_type writer_gate(writer_gate_actor::pointer self, persistence_writer_actor writer) {
+  auto g = std::make_shared<writer_gate_state>();
+  g->writer = writer;
   // The gate lives as long as the writer, so the node's actor system can end.
   self->monitor(writer);
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
-  // Requests keep their asker (delegation); one-way writes stay one-way.
-  auto forward = [writer](caf::response_promise& rp, caf::message msg) {
-    if (rp.pending()) rp.delegate(writer, std::move(msg));
-    else caf::anon_send(writer, std::move(msg));
-  };
-  self->set_default_handler([g, forward](caf::scheduled_actor* s, caf::message_view& m) -> caf::result<caf::message> {
-    auto msg = m.move_content_to_message();
-    auto rp = static_cast<caf::event_based_actor*>(s)->make_response_promise();
-    if (g->closed) {
-      g->held.emplace_back(std::move(msg), rp);
-      return rp;
-    }
-    forward(rp, std::move(msg));
-    return rp;
-  });
+  using storage::provider_session_record;
+  using storage::session_record;
+  using storage::stored_session;
   return {
+    gated<result<void>, persist_atom, session_record>(self, g),
+    gated<result<void>, persist_atom, session_record, shared_bytes>(self, g),
+    gated<result<void>, persist_atom, session_record, std::uint64_t, shared_bytes>(self, g),
+    gated<result<void>, persist_atom, session_record, provider_session_record, chunk_write>(self, g),
+    gated<result<void>, persist_atom, provider_session_record>(self, g),
+    gated<result<void>, persist_atom, cancel_atom, std::uint64_t>(self, g),
+    gated<result<void>, register_atom, shared_bytes, std::vector<shared_bytes>>(self, g),
+    gated<result<void>, finalize_atom, std::string, std::uint64_t>(self, g),
+    gated<result<std::optional<stored_session>>, load_atom, std::uint64_t>(self, g),
+    gated<result<std::vector<stored_session>>, load_atom>(self, g),
     [g](hold_atom) { g->closed = true; },
-    [g, forward](release_atom) {
+    [g](release_atom) {
       g->closed = false;
       while (!g->held.empty()) {
-        auto [msg, rp] = std::move(g->held.front());
+        auto forward = std::move(g->held.front().second);
         g->held.pop_front();
-        forward(rp, std::move(msg));
+        forward();
       }
+    },
+    [g](held_atom) {
+      std::vector<std::string> out;
+      for (const auto& [what, forward] : g->held) out.push_back(what);
+      return out;
     },
   };
 }
@@ -173,7 +203,7 @@ struct swarm_consumer {
   storage::test::temp_dir dir;
   libp2p::identity id = libp2p::identity::generate();
   std::unique_ptr<node> n;
-  caf::actor gate; // set when started with a writer gate
+  writer_gate_actor gate; // set when started with a writer gate
 
   struct options {
     std::vector<libp2p::multiaddr> peers;
@@ -199,7 +229,7 @@ struct swarm_consumer {
     c.consumer.schedule.min_timeout = opts.min_timeout;
     if (opts.gated_writer) {
       auto* self = this;
-      c.writer_proxy = [self](caf::actor writer) {
+      c.writer_proxy = [self](persistence_writer_actor writer) -> persistence_writer_actor {
         self->gate = writer->home_system().spawn(writer_gate, writer);
         return self->gate;
       };
@@ -249,6 +279,16 @@ struct swarm_consumer {
 
   void hold_writes() { caf::anon_send(gate, hold_atom::value); }
   void release_writes() { caf::anon_send(gate, release_atom::value); }
+
+  /// What the writer gate holds (the first atom of each message).
+  std::vector<std::string> held_by_gate() {
+    caf::scoped_actor self{n->system()};
+    std::vector<std::string> out;
+    self->request(gate, 10s, held_atom::value)
+      .receive([&](std::vector<std::string>& h) { out = std::move(h); },
+               [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    return out;
+  }
 
   ~swarm_consumer() { stop(); }
 };

@@ -474,3 +474,40 @@ BOOST_AUTO_TEST_CASE(a_restart_with_a_lower_retention_prunes_the_oldest_snapshot
   BOOST_TEST(left->front().height == 2u);
   BOOST_TEST(left->back().height == 3u);
 }
+
+// The sync supervisor reads a stored job through the persistence writer,
+// queued behind every write sent before it: an operator's resume of a
+// stopped job waits while the writer's queue is held, then resumes from the
+// durable record and completes.
+BOOST_AUTO_TEST_CASE(a_resume_reads_the_stored_job_through_the_persistence_writer) {
+  // Given a stopped job with some chunks applied, and the writer's queue held
+  provider_node p;
+  p.start(4u << 20, false, slowed(1u << 20));
+  swarm_consumer c;
+  c.start({.peers = {p.address()}, .trust = trusting(p.id), .auto_resume = false, .gated_writer = true});
+  auto started = c.sync({id_of(p)});
+  BOOST_REQUIRE(started.has_value());
+  const auto id = started->session;
+  BOOST_REQUIRE(eventually([&] { return c.status_of(id).chunks_applied >= 3; }));
+  c.restart(); // no automatic resume: the job stays as stored
+  const auto stopped = c.status_of(id);
+  BOOST_REQUIRE(stopped.state == session_state::syncing);
+  c.hold_writes();
+  // When the operator resumes it
+  start_command cmd;
+  cmd.resume = start_command::resume_spec{id, std::nullopt, std::nullopt, std::nullopt};
+  auto resumed = asio::co_spawn(c.n->executor(), c.n->control().start_session(std::move(cmd)), asio::use_future);
+  // Then the read of its record waits in the writer's queue, and so does the answer
+  BOOST_REQUIRE(eventually([&] { return c.held_by_gate() == std::vector<std::string>{"load"}; }, 10s));
+  BOOST_TEST((resumed.wait_for(0s) == std::future_status::timeout));
+  // And once the queue moves, the job resumes from its durable cursor and completes
+  c.release_writes();
+  const auto answer = resumed.get();
+  BOOST_REQUIRE_MESSAGE(answer.has_value(), answer.error().message());
+  BOOST_TEST(answer->session == id);
+  BOOST_TEST(answer->chunks_applied >= stopped.chunks_applied);
+  BOOST_REQUIRE(c.reaches(id, session_state::verified));
+  const auto s = c.status_of(id);
+  BOOST_TEST(s.chunk_writes == *s.total_chunks);
+  require_same_state(*c.n, *p.n);
+}

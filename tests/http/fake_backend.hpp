@@ -23,6 +23,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 
 namespace snapstream::http::test {
@@ -167,7 +168,20 @@ public:
     co_return info;
   }
 
-  asio::awaitable<result<std::vector<actors::node_event>>> events_after(std::uint64_t after,
+  asio::awaitable<result<std::uint64_t>> open_event_stream() override {
+    std::lock_guard lock(mutex_);
+    const auto id = next_stream_++;
+    open_streams_.insert(id);
+    co_return id;
+  }
+
+  void close_event_stream(std::uint64_t stream) noexcept override {
+    std::lock_guard lock(mutex_);
+    open_streams_.erase(stream);
+  }
+
+  asio::awaitable<result<std::vector<actors::node_event>>> events_after(std::uint64_t /*stream*/,
+                                                                       std::uint64_t after,
                                                                        std::chrono::milliseconds wait) override {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
@@ -186,7 +200,27 @@ public:
 
   asio::awaitable<result<actors::metrics_snapshot>> metrics() override {
     std::lock_guard lock(mutex_);
-    co_return metrics_;
+    auto m = metrics_;
+    m.http = stats_;
+    m.http.set_event_streams(open_streams_.size());
+    co_return m;
+  }
+
+  // The accounting the HTTP control actor keeps, kept the same way here.
+  void request_done(unsigned status, double seconds, bool timed) noexcept override {
+    std::lock_guard lock(mutex_);
+    stats_.record(status, seconds, timed);
+  }
+
+  void connections_changed(std::uint64_t open) noexcept override {
+    std::lock_guard lock(mutex_);
+    stats_.set_connections(open);
+  }
+
+  /// Event streams the server has open right now.
+  [[nodiscard]] std::size_t open_event_streams() {
+    std::lock_guard lock(mutex_);
+    return open_streams_.size();
   }
 
 private:
@@ -205,6 +239,9 @@ private:
   std::vector<actors::node_event> events_;
   std::vector<actors::breaker_status> breakers_;
   actors::metrics_snapshot metrics_;
+  actors::control_plane_stats stats_;
+  std::uint64_t next_stream_ = 1;
+  std::set<std::uint64_t> open_streams_;
   std::optional<actors::start_command> last_command_;
   std::atomic<int> resets_{0};
   std::atomic<int> cancelled_{0};

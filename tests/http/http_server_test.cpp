@@ -619,6 +619,26 @@ BOOST_AUTO_TEST_CASE(an_idle_event_stream_gets_heartbeats) {
   BOOST_TEST(c.read_stream_until(": heartbeat\n\n: heartbeat\n\n"));
 }
 
+BOOST_AUTO_TEST_CASE(an_event_stream_holds_a_subscription_while_it_is_open) {
+  test_server s; // event_poll 200 ms: a gone client is noticed at the next heartbeat
+  BOOST_TEST(s.backend().open_event_streams() == 0u);
+  {
+    raw_client c(s.port());
+    c.send(request("GET", "/events"));
+    BOOST_TEST(c.read_stream_header().status == 200u);
+    BOOST_TEST(s.backend().open_event_streams() == 1u);
+    auto doc = parse_prometheus(round_trip(s.port(), request("GET", "/metrics")).body);
+    BOOST_TEST(doc.value("snapstream_http_event_streams") == 1.0);
+  }
+  // The client went away: the server gives the subscription back.
+  bool closed = false;
+  for (int i = 0; i < 1000 && !closed; ++i) {
+    closed = s.backend().open_event_streams() == 0;
+    if (!closed) std::this_thread::sleep_for(5ms);
+  }
+  BOOST_TEST(closed);
+}
+
 BOOST_AUTO_TEST_CASE(an_invalid_last_event_id_is_400) {
   test_server s;
   auto r = round_trip(s.port(), request("GET", "/events", {}, "s3cret-token", "Last-Event-ID: x7\r\n"));
