@@ -151,6 +151,15 @@ struct snapshot_info {
   std::uint32_t update_count = 0;
 };
 
+/// What the node is, for `GET /node` (the dashboard's header).
+struct node_description {
+  std::string peer_id;
+  std::vector<std::string> addresses; ///< p2p multiaddrs with /p2p/<id>
+  std::string version;
+  std::uint64_t uptime_s = 0;
+  std::vector<snapshot_info> snapshots; ///< the complete snapshots it serves, by height
+};
+
 /// One node event (for `GET /events` and logs).
 struct node_event {
   std::uint64_t sequence = 0; ///< strictly increasing per node
@@ -248,6 +257,7 @@ public:
   virtual boost::asio::awaitable<result<void>> reset_breakers() = 0;
   virtual boost::asio::awaitable<result<std::vector<peer_info>>> peers() = 0;
   virtual boost::asio::awaitable<result<snapshot_info>> create_snapshot() = 0;
+  virtual boost::asio::awaitable<result<node_description>> describe_node() = 0;
   /// Opens an event stream (`GET /events`): its id for `events_after`.
   virtual boost::asio::awaitable<result<std::uint64_t>> open_event_stream() = 0;
   /// Events with a sequence above `after`, for `stream` (0: a one-off read

@@ -54,6 +54,8 @@ snapshot_info to_snapshot_info(const storage::snapshot_info& s) {
 struct control_state {
   control_state() = default; // not an aggregate: CAF would build it from the actor pointer
   node_actor node;
+  node_identity identity;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   control_plane_stats stats;
   std::map<std::uint64_t, event_subscriber> subscribers;
   std::uint64_t next_subscriber = 1;
@@ -83,8 +85,9 @@ caf::result<T> forward(control_self self, std::chrono::milliseconds timeout, Ts&
   return rp;
 }
 
-http_control_actor::behavior_type control(control_self self, node_actor node) {
+http_control_actor::behavior_type control(control_self self, node_actor node, node_identity identity) {
   self->state.node = std::move(node);
+  self->state.identity = std::move(identity);
   self->set_down_handler([self](caf::down_msg&) { self->state.node = nullptr; });
   self->monitor(self->state.node);
   return {
@@ -137,6 +140,28 @@ http_control_actor::behavior_type control(control_self self, node_actor node) {
           failed);
       return rp;
     },
+    [self](describe_atom) -> caf::result<node_description> {
+      auto rp = self->make_response_promise<node_description>();
+      self->request(self->state.node, command_timeout, list_snapshots_atom::value)
+        .then(
+          [self, rp](result<std::vector<storage::snapshot_info>>& all) mutable {
+            if (!all) {
+              rp.deliver(to_caf_error(error{control_errc::internal, "cannot list snapshots: " + all.error().message()}));
+              return;
+            }
+            const auto& st = self->state;
+            node_description d;
+            d.peer_id = st.identity.peer_id;
+            d.addresses = st.identity.addresses;
+            d.version = st.identity.version;
+            d.uptime_s = static_cast<std::uint64_t>(
+              std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - st.started).count());
+            for (const auto& s : *all) d.snapshots.push_back(to_snapshot_info(s));
+            rp.deliver(std::move(d));
+          },
+          [rp](caf::error& e) mutable { rp.deliver(control_failure(e)); });
+      return rp;
+    },
     [self](metrics_atom a) -> caf::result<metrics_snapshot> {
       auto rp = self->make_response_promise<metrics_snapshot>();
       self->request(self->state.node, metrics_timeout, a)
@@ -185,8 +210,8 @@ http_control_actor::behavior_type control(control_self self, node_actor node) {
 
 } // namespace
 
-http_control_actor spawn_http_control_actor(caf::actor_system& system, node_actor node) {
-  return system.spawn(control, std::move(node));
+http_control_actor spawn_http_control_actor(caf::actor_system& system, node_actor node, node_identity identity) {
+  return system.spawn(control, std::move(node), std::move(identity));
 }
 
 actor_control::actor_control(bridge& b, http_control_actor actor, peers_function peers)
@@ -236,6 +261,11 @@ boost::asio::awaitable<result<std::vector<peer_info>>> actor_control::peers() {
 
 boost::asio::awaitable<result<snapshot_info>> actor_control::create_snapshot() {
   co_return control_result(co_await bridge_.ask<snapshot_info>(actor_, build_timeout + bridge_margin, build_snapshot_atom::value));
+}
+
+boost::asio::awaitable<result<node_description>> actor_control::describe_node() {
+  co_return control_result(co_await bridge_.ask<node_description>(actor_, command_timeout + bridge_margin,
+                                                                  describe_atom::value));
 }
 
 boost::asio::awaitable<result<std::uint64_t>> actor_control::open_event_stream() {

@@ -46,6 +46,7 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 using request_done_atom = caf::atom_constant<caf::atom("reqdone")>;
 using connections_atom = caf::atom_constant<caf::atom("conns")>;
+using describe_atom = caf::atom_constant<caf::atom("describe")>;
 
 /// One answered HTTP request, for the accounting.
 struct answered_request {
@@ -69,8 +70,10 @@ using http_control_actor = caf::typed_actor<
   caf::replies_to<breakers_atom>::with<std::vector<breaker_status>>,
   /// Close every breaker (`POST /p2p/snapshots/breaker/reset`).
   caf::replies_to<breaker_reset_atom>::with<void>,
-  /// Build a snapshot of the state, or name the current one (`POST /p2p/snapshots/create`).
+  /// Build a snapshot of the state, or name the current one (`POST /snapshots`).
   caf::replies_to<build_snapshot_atom>::with<snapshot_info>,
+  /// What the node is: identity, version, uptime, snapshots (`GET /node`).
+  caf::replies_to<describe_atom>::with<node_description>,
   /// The node's counters and this actor's accounting (`GET /metrics`).
   caf::replies_to<metrics_atom>::with<metrics_snapshot>,
   /// Open an event stream: its id.
@@ -93,8 +96,17 @@ struct event_subscriber {
   std::uint64_t events = 0;          ///< events handed to it
 };
 
-/// Spawns the HTTP control actor of the node whose root actor is `node`.
-[[nodiscard]] http_control_actor spawn_http_control_actor(caf::actor_system& system, node_actor node);
+/// The node's identity as `GET /node` shows it.
+struct node_identity {
+  std::string peer_id;
+  std::vector<std::string> addresses;
+  std::string version;
+};
+
+/// Spawns the HTTP control actor of the node whose root actor is `node`;
+/// the node's uptime counts from now.
+[[nodiscard]] http_control_actor spawn_http_control_actor(caf::actor_system& system, node_actor node,
+                                                          node_identity identity);
 
 /// The `control_backend` the HTTP server is given: every call is one message
 /// to the HTTP control actor, across `bridge`; `peers()` lists the libp2p
@@ -117,6 +129,7 @@ public:
   boost::asio::awaitable<result<void>> reset_breakers() override;
   boost::asio::awaitable<result<std::vector<peer_info>>> peers() override;
   boost::asio::awaitable<result<snapshot_info>> create_snapshot() override;
+  boost::asio::awaitable<result<node_description>> describe_node() override;
   boost::asio::awaitable<result<std::uint64_t>> open_event_stream() override;
   boost::asio::awaitable<result<std::vector<node_event>>>
   events_after(std::uint64_t stream, std::uint64_t after, std::chrono::milliseconds wait) override;
@@ -135,4 +148,5 @@ private:
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::actors::answered_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::actors::snapshot_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(snapstream::actors::node_description)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<snapstream::actors::breaker_status>)

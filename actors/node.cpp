@@ -6,6 +6,7 @@
 #include "actors/sync_supervisor.hpp"
 #include "actors/snapshot_transport.hpp"
 #include "protocol/common/log.hpp"
+#include "protocol/common/version.hpp"
 #include "storage/snapshot_store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -166,7 +167,9 @@ result<std::unique_ptr<node>> node::start(node_config config) {
   }
   // The provider itself is the handler of /rpp/snapshots (no hop through the root).
   serve_snapshots(*d->host, *d->bridge_, d->children.provider, cfg.provider_timeout);
-  d->control_actor = spawn_http_control_actor(*d->system, d->root);
+  node_identity identity{cfg.identity.id().to_string(), {}, std::string(snapstream::version)};
+  for (const auto& a : d->addresses) identity.addresses.push_back(a.to_string());
+  d->control_actor = spawn_http_control_actor(*d->system, d->root, std::move(identity));
   d->control = std::make_unique<actor_control>(*d->bridge_, d->control_actor,
                                                [host = d->host.get()] { return libp2p_peers(*host); });
 

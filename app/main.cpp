@@ -2,6 +2,7 @@
 // it, and turns its outcome into an exit code (0 success, 1 failure, 2 usage).
 
 #include "app/commands.hpp"
+#include "protocol/common/version.hpp"
 
 #include <array>
 #include <exception>
@@ -66,7 +67,7 @@ int run(std::span<const std::string_view> words) {
     return 0;
   }
   if (words[0] == "--version") {
-    std::cout << "snapstream 0.1.0\n";
+    std::cout << "snapstream " << snapstream::version << "\n";
     return 0;
   }
   // A command is one word, or a group and a word ("state import").

@@ -5,6 +5,7 @@
 #include "http/detail/event_stream.hpp"
 #include "http/detail/prometheus.hpp"
 #include "http/detail/router.hpp"
+#include "http/detail/ui_assets.hpp"
 #include "net/common/deadline.hpp"
 #include "protocol/common/log.hpp"
 
@@ -64,7 +65,14 @@ struct reply {
   std::string_view www_authenticate;
   std::chrono::seconds retry_after{0};
   std::string_view code; ///< wire code of an error, for the log line
+  bool page = false;     ///< a dashboard file: sent with its security headers
 };
+
+/// The dashboard's security headers: scripts and styles from the node only,
+/// nothing inline, no frames, no requests elsewhere.
+constexpr std::string_view page_policy =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 std::string_view sv(beast::string_view s) noexcept { return {s.data(), s.size()}; }
 
@@ -197,7 +205,19 @@ asio::awaitable<reply> answer_void(impl_ptr self, connection_entry* entry, asio:
   co_return no_content();
 }
 
-/// Answers every route but `/events`.
+/// A file of the dashboard, or 404.
+reply dashboard_file(const http_server::impl& s, const std::string& name) {
+  const auto* asset = detail::find_ui_asset(name);
+  if (asset == nullptr)
+    return error_reply(s, error{http_errc::route_not_found, "no dashboard file " + detail::clip(name, 64)});
+  reply r;
+  r.content_type = asset->content_type;
+  r.body = std::string(asset->body);
+  r.page = true;
+  return r;
+}
+
+/// Answers every route but `/events` and the dashboard's files.
 asio::awaitable<reply> dispatch(impl_ptr self, connection_entry* entry, detail::route_kind kind,
                                 std::uint64_t session, std::string body) {
   auto& b = self->backend;
@@ -251,7 +271,12 @@ asio::awaitable<reply> dispatch(impl_ptr self, connection_entry* entry, detail::
       auto op = b.create_snapshot();
       co_return co_await answer(self, entry, std::move(op), &detail::render_snapshot);
     }
-    case detail::route_kind::events: break; // streamed by the connection loop
+    case detail::route_kind::node: {
+      auto op = b.describe_node();
+      co_return co_await answer(self, entry, std::move(op), &detail::render_node);
+    }
+    case detail::route_kind::events: break;    // streamed by the connection loop
+    case detail::route_kind::dashboard: break; // no call to the node
   }
   co_return error_reply(*self, error{actors::control_errc::internal, "unrouted request"});
 }
@@ -367,6 +392,11 @@ bhttp::response<bhttp::string_body> to_response(reply& r, unsigned version, bool
   if (!r.www_authenticate.empty()) res.set(bhttp::field::www_authenticate, r.www_authenticate);
   if (r.retry_after.count() > 0) res.set(bhttp::field::retry_after, std::to_string(r.retry_after.count()));
   res.set(bhttp::field::cache_control, "no-store");
+  if (r.page) {
+    res.set("Content-Security-Policy", page_policy);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+  }
   res.body() = std::move(r.body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
@@ -433,6 +463,7 @@ asio::awaitable<reply> handle_request(impl_ptr self, connection_entry& entry,
     rep.allow = route.allow;
     co_return rep;
   }
+  if (*route.kind == detail::route_kind::dashboard) co_return dashboard_file(*self, route.asset);
   if (*route.kind != detail::route_kind::events)
     co_return co_await dispatch(self, &entry, *route.kind, route.session, std::move(req.body()));
 

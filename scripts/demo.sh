@@ -10,10 +10,16 @@
 #  4. E syncs it from D alone (a node that verified a snapshot serves it on);
 #  5. every node shuts down cleanly (SIGTERM), then the five state digests
 #     are compared: they must all be equal.
+# While D and E sync it prints their dashboards' URLs (open one in a browser;
+# the token is in the printed file). With --keep the nodes stay up after the
+# syncs until Ctrl-C, so the dashboards can be looked at; then step 5 runs.
 # Exits non-zero when any step fails. Leaves nothing running.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+keep=""
+if [ "${1:-}" = "--keep" ]; then keep=1; shift; fi
 size="${1:-256MiB}"
+if [ "${2:-}" = "--keep" ]; then keep=1; fi
 jobs="${SNAPSTREAM_JOBS:-2}"
 
 bash scripts/setup.sh
@@ -88,13 +94,26 @@ say "B and C sync $size from A"
 sync_from B A
 sync_from C A
 
+dashboard() { echo "dashboard of $1: http://${http[$1]}/  (token: the contents of $work/token)"; }
+
 say "D syncs from A, B and C at once"
 start_node D A B C
+dashboard D
 sync_from D A B C
 
 say "E syncs from D, which verified the snapshot and serves it on"
 start_node E D
+dashboard E
 sync_from E D
+
+if [ -n "$keep" ]; then
+  say "the nodes stay up (--keep): open a dashboard, then press Ctrl-C"
+  for n in A B C D E; do dashboard "$n"; done
+  stop=""
+  trap 'stop=1' INT
+  while [ -z "$stop" ]; do sleep 1; done
+  trap - INT
+fi
 
 say "stopping every node (SIGTERM)"
 for pid in "${pids[@]}"; do kill -TERM "$pid"; done

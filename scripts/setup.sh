@@ -12,6 +12,10 @@ packages=(
   rsync gnuplot-nox procps curl
 )
 
+# `--with-browser` (scripts/test.sh): also Debian's Chromium, which the
+# dashboard's browser test drives headless (tests/ui).
+if [ "${1:-}" = "--with-browser" ]; then packages+=(chromium); fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every snapstream test (what CI runs, via .ci/run).
-#  1. installs the Debian dependencies (scripts/setup.sh, quick when present);
+#  1. installs the Debian dependencies (scripts/setup.sh, quick when present),
+#     with Chromium for the dashboard's browser test;
 #  2. plain optimised build with -Werror, then every CTest test (unit,
 #     integration, interop against js-libp2p and @ethereumjs/devp2p);
 #  3. an ASan + UBSan build of the unit tests, run again.
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs="${SNAPSTREAM_JOBS:-2}"
 
-bash scripts/setup.sh
+bash scripts/setup.sh --with-browser
 
 echo "== plain build (build/ci) =="
 cmake -S . -B build/ci -DCMAKE_BUILD_TYPE=Release -DSNAPSTREAM_WERROR=ON >/dev/null

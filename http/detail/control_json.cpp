@@ -359,7 +359,9 @@ std::string render_peers(const std::vector<actors::peer_info>& list) {
   return json::serialize(a);
 }
 
-std::string render_snapshot(const actors::snapshot_info& info) {
+namespace {
+
+json::object snapshot_object(const actors::snapshot_info& info) {
   json::object o;
   o["plan_id"] = info.plan_id;
   o["height"] = info.height;
@@ -367,6 +369,24 @@ std::string render_snapshot(const actors::snapshot_info& info) {
   o["record_count"] = info.record_count;
   o["total_bytes"] = info.total_bytes;
   o["update_count"] = info.update_count;
+  return o;
+}
+
+} // namespace
+
+std::string render_snapshot(const actors::snapshot_info& info) { return json::serialize(snapshot_object(info)); }
+
+std::string render_node(const actors::node_description& d) {
+  json::object o;
+  o["peer_id"] = d.peer_id;
+  json::array addresses;
+  for (const auto& a : d.addresses) addresses.emplace_back(a);
+  o["addresses"] = std::move(addresses);
+  o["version"] = d.version;
+  o["uptime_s"] = d.uptime_s;
+  json::array snapshots;
+  for (const auto& s : d.snapshots) snapshots.emplace_back(snapshot_object(s));
+  o["snapshots"] = std::move(snapshots);
   return json::serialize(o);
 }
 

@@ -26,6 +26,9 @@ namespace snapstream::http::detail {
 [[nodiscard]] std::string render_breakers(const std::vector<actors::breaker_status>& list);
 [[nodiscard]] std::string render_peers(const std::vector<actors::peer_info>& list);
 [[nodiscard]] std::string render_snapshot(const actors::snapshot_info& info);
+/// `GET /node`: `peer_id`, `addresses`, `version`, `uptime_s`, `snapshots`
+/// (each as `render_snapshot` writes it).
+[[nodiscard]] std::string render_node(const actors::node_description& d);
 /// `{"error": message, "code": code}`.
 [[nodiscard]] std::string render_error(std::string_view message, std::string_view code);
 /// The body of `POST /p2p/snapshots` for `cmd` (used by the client): an empty

@@ -36,6 +36,8 @@ constexpr path_routes session{
     "GET, DELETE", {{{"GET", route_kind::get_session}, {"DELETE", route_kind::cancel_session}}}, 2};
 constexpr path_routes breaker{"GET", {{{"GET", route_kind::breakers}}}, 1};
 constexpr path_routes breaker_reset{"POST", {{{"POST", route_kind::reset_breakers}}}, 1};
+constexpr path_routes node{"GET", {{{"GET", route_kind::node}}}, 1};
+constexpr path_routes dashboard{"GET", {{{"GET", route_kind::dashboard}}}, 1};
 
 route_resolution not_found(std::string_view method, std::string_view target) {
   route_resolution r;
@@ -85,7 +87,14 @@ route_resolution resolve_route(std::string_view method, std::string_view target)
   }
 
   route_resolution r;
-  if (n == 1 && seg[0] == "healthz") {
+  const bool page = n == 0 || (n == 1 && seg[0] == "ui") || (n == 2 && seg[0] == "ui" && seg[1].empty());
+  if (page || (n == 2 && seg[0] == "ui")) {
+    r = pick(dashboard, method, page ? "/" : "/ui/{file}");
+    r.asset = page ? "index.html" : seg[1];
+    r.needs_auth = false;
+  } else if (n == 1 && seg[0] == "node") {
+    r = pick(node, method, "/node");
+  } else if (n == 1 && seg[0] == "healthz") {
     r = pick(healthz, method, "/healthz");
     r.needs_auth = false;
   } else if (n == 1 && seg[0] == "metrics") {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace snapstream::http::detail {
@@ -21,6 +22,8 @@ enum class route_kind {
   cancel_session,  ///< DELETE /p2p/snapshots/{id}
   breakers,        ///< GET /p2p/snapshots/breaker
   reset_breakers,  ///< POST /p2p/snapshots/breaker/reset
+  node,            ///< GET /node
+  dashboard,       ///< GET /, /ui, /ui/ and /ui/{file}: the dashboard's files (no token)
 };
 
 /// The outcome of routing one request.
@@ -29,13 +32,16 @@ struct route_resolution {
   std::optional<route_kind> kind;
   /// The session id of `get_session` / `cancel_session`.
   std::uint64_t session = 0;
+  /// The file of `dashboard` ("index.html" for the page itself).
+  std::string asset;
   /// Why no route matched: `http_errc::route_not_found` (404),
   /// `http_errc::method_not_allowed` (405; `allow` lists the methods) or
   /// `control_errc::invalid_argument` (400, a path id that is not a session id).
   std::optional<error> failure;
   /// The `Allow` header value of the path (empty when the path is unknown).
   std::string_view allow;
-  /// False only for `/healthz`, which answers without a token.
+  /// False only for `/healthz` and the dashboard's files, which answer
+  /// without a token (the page asks for it and sends it with its API calls).
   bool needs_auth = true;
 };
 

@@ -91,7 +91,7 @@ struct fixture {
   caf::actor_system system{cfg};
   std::shared_ptr<node_log> log = std::make_shared<node_log>();
   node_actor node = system.spawn(fake_node, log);
-  http_control_actor control = spawn_http_control_actor(system, node);
+  http_control_actor control = spawn_http_control_actor(system, node, node_identity{"12D3KooWnode", {"/ip4/127.0.0.1/tcp/1"}, "9.9.9"});
   caf::scoped_actor self{system};
 
   ~fixture() {
@@ -136,12 +136,19 @@ BOOST_FIXTURE_TEST_CASE(a_command_reaches_the_node_actor_and_its_refusal_comes_b
   BOOST_TEST(ask<void>(cancel_atom::value, std::uint64_t{1}).has_value());
 }
 
-BOOST_FIXTURE_TEST_CASE(breakers_are_both_sides_and_an_unchanged_state_names_the_current_snapshot, fixture) {
+BOOST_FIXTURE_TEST_CASE(breakers_are_both_sides_the_node_describes_itself_and_an_unchanged_state_names_the_current_snapshot, fixture) {
   auto breakers = ask<std::vector<breaker_status>>(breakers_atom::value);
   BOOST_REQUIRE(breakers.has_value());
   BOOST_REQUIRE(breakers->size() == 2u);
   BOOST_TEST(breakers->at(0).peer == "consumer");
   BOOST_TEST((breakers->at(1).side == breaker_side::syncing));
+
+  auto described = ask<node_description>(describe_atom::value);
+  BOOST_REQUIRE(described.has_value());
+  BOOST_TEST(described->peer_id == "12D3KooWnode");
+  BOOST_TEST(described->version == "9.9.9");
+  BOOST_REQUIRE(described->snapshots.size() == 2u);
+  BOOST_TEST(described->snapshots.back().plan_id == "current");
 
   auto built = ask<snapshot_info>(build_snapshot_atom::value);
   BOOST_REQUIRE(built.has_value());

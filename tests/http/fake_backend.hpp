@@ -168,6 +168,16 @@ public:
     co_return info;
   }
 
+  asio::awaitable<result<actors::node_description>> describe_node() override {
+    actors::node_description d;
+    d.peer_id = "12D3KooWfakenode";
+    d.addresses = {"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWfakenode"};
+    d.version = "0.1.0";
+    d.uptime_s = 12;
+    d.snapshots = {{std::string(64, 'a'), 7, 3, 30, 3000, 2}};
+    co_return d;
+  }
+
   asio::awaitable<result<std::uint64_t>> open_event_stream() override {
     std::lock_guard lock(mutex_);
     const auto id = next_stream_++;

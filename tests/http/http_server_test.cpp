@@ -39,6 +39,37 @@ BOOST_AUTO_TEST_CASE(healthz_answers_ok_without_a_token) {
   BOOST_TEST(r.header("content-type") == "text/plain; charset=utf-8");
 }
 
+BOOST_AUTO_TEST_CASE(the_dashboard_is_served_without_a_token_under_a_strict_policy) {
+  test_server s;
+  auto page = round_trip(s.port(), request("GET", "/", {}, ""));
+  BOOST_TEST(page.status == 200u);
+  BOOST_TEST(page.header("content-type") == "text/html; charset=utf-8");
+  BOOST_TEST(page.header("content-security-policy").find("script-src 'self'") != std::string::npos);
+  BOOST_TEST(page.header("content-security-policy").find("unsafe-inline") == std::string::npos);
+  BOOST_TEST(page.header("x-content-type-options") == "nosniff");
+  BOOST_TEST(page.body.find("app.js") != std::string::npos); // the page loads its script
+  BOOST_TEST(round_trip(s.port(), request("GET", "/ui/", {}, "")).body == page.body);
+  auto script = round_trip(s.port(), request("GET", "/ui/app.js", {}, ""));
+  BOOST_TEST(script.status == 200u);
+  BOOST_TEST(script.header("content-type") == "text/javascript; charset=utf-8");
+  auto chart = round_trip(s.port(), request("GET", "/ui/uplot.min.js", {}, ""));
+  BOOST_TEST(chart.status == 200u);
+  BOOST_TEST(chart.body.find("uPlot") != std::string::npos);
+  auto missing = round_trip(s.port(), request("GET", "/ui/nothing.js", {}, ""));
+  check_error(missing, 404, "no dashboard file nothing.js", "route_not_found");
+  auto post = round_trip(s.port(), request("POST", "/", "{}", ""));
+  BOOST_TEST(post.status == 405u);
+  BOOST_TEST(post.header("allow") == "GET");
+  // What the page shows of the node needs the token.
+  check_error(round_trip(s.port(), request("GET", "/node", {}, "")), 401, "missing bearer token", "unauthorized");
+  auto node = round_trip(s.port(), request("GET", "/node"));
+  BOOST_TEST(node.status == 200u);
+  BOOST_TEST(node.body ==
+             R"({"peer_id":"12D3KooWfakenode","addresses":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWfakenode"],)"
+             R"("version":"0.1.0","uptime_s":12,"snapshots":[{"plan_id":")" + std::string(64, 'a') +
+               R"(","height":7,"page_count":3,"record_count":30,"total_bytes":3000,"update_count":2}]})");
+}
+
 BOOST_AUTO_TEST_CASE(routes_without_a_token_are_refused_with_401) {
   test_server s;
   auto r = round_trip(s.port(), request("GET", "/p2p/snapshots", {}, ""));

@@ -21,6 +21,9 @@ BOOST_AUTO_TEST_CASE(every_route_resolves_with_its_method) {
       {"DELETE", "/p2p/snapshots/12", route_kind::cancel_session},
       {"GET", "/p2p/snapshots/breaker", route_kind::breakers},
       {"POST", "/p2p/snapshots/breaker/reset", route_kind::reset_breakers},
+      {"GET", "/node", route_kind::node},
+      {"GET", "/", route_kind::dashboard},
+      {"GET", "/ui/app.js", route_kind::dashboard},
   };
   for (const auto& [method, target, kind] : routes) {
     BOOST_TEST_CONTEXT(method << " " << target) {
@@ -28,7 +31,7 @@ BOOST_AUTO_TEST_CASE(every_route_resolves_with_its_method) {
       BOOST_REQUIRE(r.kind.has_value());
       BOOST_TEST((*r.kind == kind));
       BOOST_TEST(!r.failure.has_value());
-      BOOST_TEST(r.needs_auth == (target != "/healthz"));
+      BOOST_TEST(r.needs_auth == (target != "/healthz" && kind != route_kind::dashboard));
     }
   }
   BOOST_TEST(resolve_route("GET", "/p2p/snapshots/12").session == 12u);
@@ -42,7 +45,7 @@ BOOST_AUTO_TEST_CASE(queries_are_ignored_and_segments_decoded) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_paths_are_route_not_found) {
-  for (std::string_view target : {"/", "/p2p", "/p2p/snapshots/", "/p2p/snapshots/1/x", "/healthz/", "//healthz",
+  for (std::string_view target : {"/p2p", "/p2p/snapshots/", "/p2p/snapshots/1/x", "/healthz/", "//healthz",
                                   "*", "http://host/healthz", "/p2p/snapshots/breaker/reset/now"}) {
     BOOST_TEST_CONTEXT(target) {
       auto r = resolve_route("GET", target);
@@ -70,4 +73,24 @@ BOOST_AUTO_TEST_CASE(a_path_id_that_is_not_a_session_id_is_invalid_argument) {
   BOOST_REQUIRE(r.failure.has_value());
   BOOST_TEST(r.failure->is(actors::control_errc::invalid_argument));
   BOOST_TEST(r.failure->message() == "invalid snapshot session id: abc");
+}
+
+BOOST_AUTO_TEST_CASE(the_dashboard_files_need_no_token_and_the_page_has_three_paths) {
+  for (std::string_view target : {"/", "/ui", "/ui/", "/?x=1"}) {
+    BOOST_TEST_CONTEXT(target) {
+      auto r = resolve_route("GET", target);
+      BOOST_REQUIRE(r.kind.has_value());
+      BOOST_TEST((*r.kind == route_kind::dashboard));
+      BOOST_TEST(r.asset == "index.html");
+      BOOST_TEST(!r.needs_auth);
+    }
+  }
+  auto file = resolve_route("GET", "/ui/uplot.min.css");
+  BOOST_TEST(file.asset == "uplot.min.css");
+  BOOST_TEST(!file.needs_auth);
+  auto post = resolve_route("POST", "/");
+  BOOST_TEST(!post.kind.has_value());
+  BOOST_TEST(post.allow == "GET");
+  BOOST_TEST(resolve_route("GET", "/node").needs_auth);
+  BOOST_TEST(resolve_route("GET", "/ui/a/b").failure.has_value()); // no subfolders
 }
