@@ -58,10 +58,10 @@ function run (...args) {
 }
 
 /** Starts `snapstream node` and resolves once it printed `node peer_id=... p2p=... http=...`. */
-function startNode (name, trust, peers) {
+function startNode (name, trust, peers, http = '127.0.0.1:0') {
   const logPath = join(work, `${name}.log`)
   const args = ['node', '--data-dir', join(work, name), '--key', join(work, `${name}.key`),
-    '--p2p-listen', '/ip4/127.0.0.1/tcp/0', '--http-listen', '127.0.0.1:0',
+    '--p2p-listen', '/ip4/127.0.0.1/tcp/0', '--http-listen', http,
     '--token-file', join(work, 'token'), '--trust', trust]
   for (const p of peers) args.push('--peer', p)
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -123,7 +123,10 @@ let firstLoadBytes = 0
 let measuring = true
 const xRequests = []                    // requests for the probe's image "x"
 
+let nodeDown = false                    // B is stopped on purpose: failed loads are expected
+
 function expectedNetworkError (message) {
+  if (nodeDown && /^Failed to load resource: net::ERR_/.test(message.text())) return true
   const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text())
   if (!m) return false
   const path = new URL(message.location().url || 'http://invalid/').pathname
@@ -270,6 +273,33 @@ step('a peer id carrying markup is shown as text, never run', 60_000, async () =
   assert.equal(await page.$$eval('img', (l) => l.length), 0, 'the page has no img element at all')
   assert.equal(await page.evaluate(() => typeof window.__xss), 'undefined')
   assert.deepEqual(xRequests, [], 'the probe\'s image was never requested')
+})
+
+step('the other actions answer as the API does', 60_000, async () => {
+  const result = () => document.querySelector('#action-result').textContent
+  await page.click('#breaker-reset')
+  await waitInPage('the breaker reset is confirmed', () => document.querySelector('#action-result').textContent === 'Every breaker is closed.')
+  await page.click('#snapshot-create')
+  await waitInPage('the snapshot is named', () => /^Snapshot at height 1: plan [0-9a-f]{64}/.test(document.querySelector('#action-result').textContent))
+  assert.equal(await page.$eval('#action-error', (e) => e.textContent), '')
+  // Cancelling the verified job removes it from the page (and the node).
+  const job = await page.$('#jobs [data-session]')
+  const session = await job.evaluate((e) => e.dataset.session)
+  await job.$eval('button.cancel', (b) => b.click())
+  await waitInPage('the job is gone', (s) => document.querySelector(`#jobs [data-session="${s}"]`) === null, session)
+  assert.match(await page.evaluate(result), new RegExp(`^Session ${session} cancelled`))
+})
+
+step('a dropped event stream is said, and the page reconnects when the node is back', 90_000, async () => {
+  const port = B.http.split(':').pop()
+  nodeDown = true
+  await stopNode(B)
+  await waitInPage('the page says the stream dropped', () => document.querySelector('#stream-status').textContent.startsWith('reconnecting'))
+  // The same node again, on the same HTTP port: the page finds it by itself.
+  nodes.splice(nodes.indexOf(B), 1)
+  B = await startNode('B', A.id, [A.p2p], `127.0.0.1:${port}`)
+  await waitInPage('the stream is live again', () => document.querySelector('#stream-status').textContent === 'live', undefined, 60_000)
+  nodeDown = false
 })
 
 test('no console or page error happened', () => {
