@@ -1,10 +1,13 @@
 // An @ethereumjs/devp2p 10 peer driven by snapstream's interop tests.
 //
 //   node peer.mjs --role listen|dial [--target enode://...] [--caps eth,snap|snap] [--name A]
+//                 [--hardfork prague]
 //
 // It speaks RLPx with eth/68 + snap/1 (or snap/1 alone), sends its eth Status
-// (mainnet Common), asks the other side for an account range, serves a scripted
-// AccountRange, and reports what happened as one JSON object per stdout line:
+// (mainnet Common at --hardfork, prague by default: its fork id is what
+// @ethereumjs/common computes for that hardfork), asks the other side for an
+// account range, serves a scripted AccountRange, and reports what happened as
+// one JSON object per stdout line:
 //
 //   {"event":"listening","enode":...}       {"event":"connected","protocols":[{name,version,offset,length}],...}
 //   {"event":"status",...}                  {"event":"account_range","reqId":7,"accounts":[...],"proof":[...]}
@@ -39,7 +42,7 @@ const hardLimit = setTimeout(() => {
 }, Number(args.limit ?? 60000))
 hardLimit.unref()
 
-const common = new Common({ chain: Mainnet })
+const common = new Common({ chain: Mainnet, hardfork: args.hardfork ?? 'prague' })
 const genesis = hexToBytes('0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3')
 const fill = (b) => new Uint8Array(32).fill(b)
 
@@ -111,6 +114,8 @@ function onPeer(p) {
   }
 
   emit('connected', {
+    hardfork: common.hardfork(),
+    forkHash: common.forkHash(common.hardfork()),
     localId: bytesToUnprefixedHex(rlpx.id),
     remoteId: bytesToUnprefixedHex(p.getId()),
     clientId: p.getHelloMessage()?.clientId,

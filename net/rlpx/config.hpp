@@ -2,6 +2,7 @@
 /// Configuration of the RLPx host. Every size, count and wait is bounded here.
 
 #include "net/rlpx/peer.hpp"
+#include "protocol/rlpx/fork_id.hpp"
 #include "protocol/rlpx/handshake.hpp"
 #include "protocol/rlpx/message_codec.hpp"
 
@@ -15,29 +16,27 @@
 namespace snapstream::net::rlpx {
 
 /// The eth capability: only the Status exchange (snapstream joins the network
-/// to reach snap peers; it does not sync blocks). The defaults match
-/// @ethereumjs/common 10's mainnet `Common` (hardfork prague), so an ethereumjs
-/// peer's Status check passes: network 1, mainnet genesis, fork id
-/// {0xc376cf8b, next 0}.
+/// to reach snap peers; it does not sync blocks). The chain decides the
+/// network id, genesis and fork schedule of the Status we send and of the
+/// ones we accept (EIP-2124, see protocol/rlpx/fork_id.hpp).
 struct eth_config {
   bool enabled = true;
-  /// eth/66, 67 or 68 (the Status layout they share).
-  std::uint64_t version = 68;
-  std::uint64_t network_id = 1;
-  hash256 genesis_hash = mainnet_genesis;
-  /// Our head; the genesis by default (we hold no chain).
-  hash256 best_hash = mainnet_genesis;
-  /// Big-endian total difficulty; 2^34, the mainnet genesis difficulty, by default.
+  /// The eth versions offered (66 to 69); the highest both sides list wins.
+  std::vector<std::uint64_t> versions{68, 69};
+  wire::eth::chain_config chain = *wire::eth::find_builtin_chain("mainnet");
+  /// The head block number the fork id is computed at. We hold no chain, so
+  /// by default we stand just past the chain's last block fork (where every
+  /// synced node of the network is once it moved on to timestamp forks).
+  std::optional<std::uint64_t> head_block;
+  /// The head timestamp (seconds since 1970); the wall clock when unset, read
+  /// at each Status sent or checked, so a fork passes when its time comes.
+  std::optional<std::uint64_t> head_time;
+  /// Big-endian total difficulty of eth/66-68 Status; 2^34, the mainnet
+  /// genesis difficulty, by default (eth/69 has none).
   hash256 total_difficulty = genesis_difficulty();
-  wire::eth::fork_id fork_id{{0xc3, 0x76, 0xcf, 0x8b}, 0};
-  /// Fork hashes accepted from peers; empty means only `fork_id.hash`.
-  std::vector<std::array<std::uint8_t, 4>> accepted_fork_hashes;
   /// The remote's Status must arrive within this after capabilities are negotiated.
   std::chrono::milliseconds status_timeout{5000};
 
-  static constexpr hash256 mainnet_genesis{
-    0xd4, 0xe5, 0x67, 0x40, 0xf8, 0x76, 0xae, 0xf8, 0xc0, 0x10, 0xb8, 0x6a, 0x40, 0xd5, 0xf5, 0x67,
-    0x45, 0xa1, 0x18, 0xd0, 0x90, 0x6a, 0x34, 0xe6, 0x9a, 0xec, 0x8c, 0x0d, 0xb1, 0xcb, 0x8f, 0xa3};
   static constexpr hash256 genesis_difficulty() {
     hash256 td{};
     td[27] = 0x04; // 0x04_0000_0000 = 2^34

@@ -26,7 +26,9 @@ wire::p2p::disconnect_reason disconnect_reason_for(const error& e) noexcept {
   const auto& code = e.code();
   if (code.category() == make_error_code(wire::rlpx_errc::invalid_message).category()) {
     switch (static_cast<wire::rlpx_errc>(code.value())) {
-      case wire::rlpx_errc::status_mismatch: return disconnect_reason::subprotocol_error;
+      case wire::rlpx_errc::status_mismatch:
+      case wire::rlpx_errc::fork_incompatible:
+      case wire::rlpx_errc::fork_remote_stale: return disconnect_reason::subprotocol_error;
       case wire::rlpx_errc::code_out_of_range:
       case wire::rlpx_errc::capability_not_shared:
       case wire::rlpx_errc::crypto_failure: return disconnect_reason::subprotocol_error;
@@ -47,14 +49,21 @@ wire::p2p::disconnect_reason disconnect_reason_for(const error& e) noexcept {
 
 namespace detail {
 
-host_state::host_state(asio::any_io_executor executor, host_config cfg, wire::public_key id)
-  : strand(asio::make_strand(executor)), config(std::move(cfg)), node_id(id), idle_signal(strand) {
-  // The handlers keep references into `config`, which lives as long as this
-  // state (every connection holds it).
+host_state::host_state(asio::any_io_executor executor, host_config cfg, wire::eth::fork_filter fork_schedule,
+                       wire::public_key id)
+  : strand(asio::make_strand(executor)), config(std::move(cfg)), forks(std::move(fork_schedule)), node_id(id),
+    idle_signal(strand) {
+  // The handlers keep references into `config` and `forks`, which live as
+  // long as this state (every connection holds it).
   if (config.eth.enabled) {
-    const eth_config* eth = &config.eth;
-    registrations.push_back({*wire::eth_capability(config.eth.version),
-                             [eth]() -> std::unique_ptr<capability_handler> { return std::make_unique<eth_handler>(*eth); }});
+    for (const auto version : config.eth.versions) {
+      const eth_config* eth = &config.eth;
+      const wire::eth::fork_filter* schedule = &forks;
+      registrations.push_back({*wire::eth_capability(version), [eth, schedule, version]() {
+                                 return std::unique_ptr<capability_handler>(
+                                   std::make_unique<eth_handler>(*eth, *schedule, version));
+                               }});
+    }
   }
   if (config.snap.enabled) {
     const snap_config* snap = &config.snap;
@@ -157,17 +166,22 @@ result<std::unique_ptr<host>> host::create(boost::asio::any_io_executor executor
   auto id = wire::derive_public_key(config.node_key);
   if (!id) return make_error(host_errc::invalid_config, "node key: " + id.error().message());
   if (config.eth.enabled) {
-    if (config.eth.version < 66 || config.eth.version > 68)
-      return make_error(host_errc::invalid_config, "eth version " + std::to_string(config.eth.version) +
-                                                       " unsupported (the Status layout of 66-68 is implemented)");
+    if (config.eth.versions.empty()) return make_error(host_errc::invalid_config, "eth enabled with no version");
+    for (const auto v : config.eth.versions)
+      if (v < wire::eth::min_version || v > wire::eth::max_version)
+        return make_error(host_errc::invalid_config, "eth version " + std::to_string(v) +
+                                                         " unsupported (the Status layouts of 66-69 are implemented)");
   }
+  auto forks = wire::eth::fork_filter::create(config.eth.chain);
+  if (!forks) return make_error(host_errc::invalid_config, forks.error().message());
   if (config.max_frame_size == 0 || config.max_frame_size > wire::frame_codec::max_frame_size)
     return make_error(host_errc::invalid_config, "max_frame_size must be 1 to 16777215");
   if (config.max_message_size == 0 || config.max_peers == 0 || config.max_pending_handshakes == 0 ||
       config.max_write_queue == 0)
     return make_error(host_errc::invalid_config, "limits must be positive");
   std::vector<wire::capability_spec> specs;
-  if (config.eth.enabled) specs.push_back(*wire::eth_capability(config.eth.version));
+  if (config.eth.enabled)
+    for (const auto v : config.eth.versions) specs.push_back(*wire::eth_capability(v));
   if (config.snap.enabled) specs.push_back(*wire::snap_capability(1));
   for (const auto& e : config.extra_capabilities) {
     if (!e.make_handler) return make_error(host_errc::invalid_config, "capability " + e.spec.name + " has no handler");
@@ -175,7 +189,7 @@ result<std::unique_ptr<host>> host::create(boost::asio::any_io_executor executor
   }
   if (specs.empty()) return make_error(host_errc::invalid_config, "no capability enabled");
   if (auto v = wire::validate_capabilities(specs); !v) return make_error(host_errc::invalid_config, v.error().message());
-  auto state = std::make_shared<detail::host_state>(std::move(executor), std::move(config), *id);
+  auto state = std::make_shared<detail::host_state>(std::move(executor), std::move(config), std::move(*forks), *id);
   return std::unique_ptr<host>(new host(std::move(state)));
 }
 

@@ -32,7 +32,8 @@ struct peer_info {
   std::vector<wire::capability> remote_capabilities;
   /// Negotiated capabilities with their message-code ranges, in code order.
   std::vector<wire::shared_capability> capabilities;
-  /// The remote's eth Status once it was received and validated.
+  /// The remote's eth Status once it was received and validated (on eth/69,
+  /// `range` follows its BlockRangeUpdates).
   std::optional<wire::eth::status> eth_status;
   std::chrono::system_clock::time_point connected_at{};
 };
@@ -72,6 +73,8 @@ public:
   virtual void wake() noexcept = 0;
   /// Records the remote's validated eth Status (peer list, `eth_status` event).
   virtual void set_eth_status(const wire::eth::status& status) = 0;
+  /// Records an eth/69 BlockRangeUpdate in the peer's Status (peer list only).
+  virtual void set_block_range(const wire::eth::block_range& range) = 0;
 };
 
 /// One capability's behaviour towards one peer. An instance is created per

@@ -23,6 +23,9 @@ std::string_view to_string(rlpx_errc e) noexcept {
     case rlpx_errc::invalid_capability: return "invalid capability";
     case rlpx_errc::invalid_message: return "invalid message";
     case rlpx_errc::status_mismatch: return "eth status mismatch";
+    case rlpx_errc::fork_incompatible: return "fork id incompatible";
+    case rlpx_errc::fork_remote_stale: return "fork id of a stale remote";
+    case rlpx_errc::invalid_chain_config: return "invalid chain config";
     case rlpx_errc::invalid_enode: return "invalid enode URL";
     case rlpx_errc::crypto_failure: return "cryptographic failure";
   }

@@ -25,7 +25,10 @@ enum class rlpx_errc {
   capability_not_shared,  ///< a capability that was not negotiated with this peer
   invalid_capability,     ///< a local capability list that cannot be negotiated (name, length, duplicate)
   invalid_message,        ///< a message whose fields do not match its definition
-  status_mismatch,        ///< an eth Status for another network, genesis or fork
+  status_mismatch,        ///< an eth Status for another eth version, network or genesis
+  fork_incompatible,      ///< EIP-2124 rule 1a or 4: the remote's fork id is not on our chain
+  fork_remote_stale,      ///< EIP-2124 rule 2: the remote is on a past fork of ours, unaware of the next
+  invalid_chain_config,   ///< a chain config (fork schedule) that is malformed
   invalid_enode,          ///< an enode URL that does not parse
   crypto_failure,         ///< OpenSSL or the random source failed
 };

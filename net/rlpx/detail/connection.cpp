@@ -718,13 +718,22 @@ void connection::set_eth_status(const wire::eth::status& status) {
   info_.eth_status = status;
   host_->publish(info_);
   log::info("rlpx", "eth_status_accepted", {{"peer", label()},
+                                            {"version", status.version},
                                             {"network", status.network_id},
                                             {"genesis", to_hex(bytes_view(status.genesis_hash).first(8))},
-                                            {"fork", to_hex(status.fork.hash)}});
+                                            {"fork", to_hex(status.fork.hash)},
+                                            {"fork_next", status.fork.next}});
   peer_event e;
   e.kind = peer_event_kind::eth_status;
   e.peer = info_;
   host_->emit(e);
+}
+
+void connection::set_block_range(const wire::eth::block_range& range) {
+  if (!info_.eth_status) return;
+  info_.eth_status->range = range;
+  host_->publish(info_);
+  log::debug("rlpx", "eth_block_range", {{"peer", label()}, {"earliest", range.earliest}, {"latest", range.latest}});
 }
 
 capability_handler* connection::handler(std::string_view name) const noexcept {

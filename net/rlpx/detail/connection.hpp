@@ -60,6 +60,7 @@ public:
   void disconnect(wire::p2p::disconnect_reason reason, std::string detail) override { fail(reason, std::move(detail)); }
   void wake() noexcept override;
   void set_eth_status(const wire::eth::status& status) override;
+  void set_block_range(const wire::eth::block_range& range) override;
 
 private:
   static asio::awaitable<result<void>> read_exact(std::shared_ptr<connection> self, std::span<std::uint8_t> out);

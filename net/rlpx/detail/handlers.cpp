@@ -11,13 +11,22 @@ namespace snapstream::net::rlpx::detail {
 
 namespace snap = wire::snap;
 
+wire::eth::chain_head eth_handler::head_of(const eth_config& config, const wire::eth::fork_filter& forks) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+    std::chrono::system_clock::now().time_since_epoch());
+  return {config.head_block.value_or(forks.last_block_fork()),
+          config.head_time.value_or(static_cast<std::uint64_t>(now.count()))};
+}
+
 result<void> eth_handler::on_start(peer_session& peer) {
-  ours_.version = config_.version;
-  ours_.network_id = config_.network_id;
+  ours_.version = version_;
+  ours_.network_id = config_.chain.network_id;
+  ours_.genesis_hash = config_.chain.genesis_hash;
+  ours_.fork = forks_.id(head_of(config_, forks_));
+  // We hold no chain: our head is the genesis, for eth/66-68 and eth/69 alike.
   ours_.total_difficulty = config_.total_difficulty;
-  ours_.best_hash = config_.best_hash;
-  ours_.genesis_hash = config_.genesis_hash;
-  ours_.fork = config_.fork_id;
+  ours_.best_hash = config_.chain.genesis_hash;
+  ours_.range = {0, 0, config_.chain.genesis_hash};
   const auto payload = wire::eth::encode(ours_);
   if (auto r = peer.send("eth", wire::eth::status_code, payload); !r) return r.error();
   deadline_ = std::chrono::steady_clock::now() + config_.status_timeout;
@@ -28,9 +37,9 @@ result<void> eth_handler::on_start(peer_session& peer) {
 result<void> eth_handler::on_message(peer_session& peer, std::uint64_t code, bytes_view payload) {
   if (code == wire::eth::status_code) {
     if (received_) return wire::make_error(wire::rlpx_errc::invalid_message, "eth: a second Status");
-    auto theirs = wire::eth::decode_status(payload);
+    auto theirs = wire::eth::decode_status(payload, version_);
     if (!theirs) return theirs.error();
-    if (auto v = wire::eth::validate_status(ours_, *theirs, config_.accepted_fork_hashes); !v) return v.error();
+    if (auto v = wire::eth::validate_status(ours_, *theirs, forks_, head_of(config_, forks_)); !v) return v.error();
     received_ = true;
     deadline_.reset();
     peer.set_eth_status(*theirs);
@@ -39,6 +48,13 @@ result<void> eth_handler::on_message(peer_session& peer, std::uint64_t code, byt
   if (!received_)
     return wire::make_error(wire::rlpx_errc::invalid_message,
                             "eth: message " + std::to_string(code) + " before Status");
+  if (version_ >= 69 && code == wire::eth::block_range_update_code) {
+    auto range = wire::eth::decode_block_range_update(payload);
+    if (!range) return range.error();
+    if (auto v = wire::eth::validate_block_range(*range, "BlockRangeUpdate"); !v) return v.error();
+    peer.set_block_range(*range);
+    return {};
+  }
   // Block and transaction traffic: snapstream holds no chain, so it is dropped unread.
   log::debug("rlpx", "eth_message_ignored", {{"peer", to_hex(bytes_view(peer.info().id).first(8))}, {"code", code}});
   return {};

@@ -14,19 +14,27 @@
 
 namespace snapstream::net::rlpx::detail {
 
-/// eth/66-68: sends our Status when started; the remote's must arrive within
-/// `status_timeout` and match (version, network, genesis, fork). Any other eth
-/// message before it is a breach; after it, eth messages are ignored.
+/// eth/66-69: sends our Status when started; the remote's must arrive within
+/// `status_timeout` and match (version, network, genesis, and a fork id that
+/// EIP-2124 accepts). Any other eth message before it is a breach; after it,
+/// eth/69's BlockRangeUpdate is decoded, checked and recorded, and the rest
+/// is ignored (snapstream holds no chain).
 class eth_handler final : public capability_handler {
 public:
-  explicit eth_handler(const eth_config& config) : config_(config) {}
+  eth_handler(const eth_config& config, const wire::eth::fork_filter& forks, std::uint64_t version)
+    : config_(config), forks_(forks), version_(version) {}
   [[nodiscard]] result<void> on_start(peer_session& peer) override;
   [[nodiscard]] result<void> on_message(peer_session& peer, std::uint64_t code, bytes_view payload) override;
   [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> deadline() const override;
   [[nodiscard]] result<void> on_deadline(peer_session& peer) override;
 
+  /// Where we stand for fork-id purposes now (see `eth_config::head_block`).
+  [[nodiscard]] static wire::eth::chain_head head_of(const eth_config& config, const wire::eth::fork_filter& forks);
+
 private:
   const eth_config& config_;
+  const wire::eth::fork_filter& forks_;
+  std::uint64_t version_;
   wire::eth::status ours_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   bool received_ = false;

@@ -21,10 +21,12 @@
 namespace snapstream::net::rlpx::detail {
 
 struct host_state : std::enable_shared_from_this<host_state> {
-  host_state(asio::any_io_executor executor, host_config cfg, wire::public_key id);
+  host_state(asio::any_io_executor executor, host_config cfg, wire::eth::fork_filter forks, wire::public_key id);
 
   asio::strand<asio::any_io_executor> strand;
   host_config config;
+  /// `config.eth.chain`'s fork schedule, ready for the eth handlers.
+  wire::eth::fork_filter forks;
   wire::public_key node_id;
   /// eth, snap and the extra capabilities, with their handler factories.
   std::vector<capability_registration> registrations;

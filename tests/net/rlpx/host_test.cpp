@@ -69,9 +69,10 @@ asio::awaitable<void> hello_and_status_both_ways(asio::any_io_executor ex) {
   auto a = co_await started(ex, a_cfg);
   auto b = co_await started(ex, b_cfg);
 
+  // Both offer eth/68 and eth/69: the highest wins, and snap/1 moves to 0x22.
   auto dialled = co_await b->dial(a->enode());
   BOOST_REQUIRE_MESSAGE(dialled.has_value(), (dialled ? "" : dialled.error().message()));
-  BOOST_TEST(layout(dialled->capabilities) == "eth/68@0x10 snap/1@0x21");
+  BOOST_TEST(layout(dialled->capabilities) == "eth/69@0x10 snap/1@0x22");
   BOOST_TEST(!dialled->inbound);
   BOOST_TEST(dialled->p2p_version == 5u);
 
@@ -84,11 +85,15 @@ asio::awaitable<void> hello_and_status_both_ways(asio::any_io_executor ex) {
   auto at_b = find_peer(*b, a->node_id());
   BOOST_REQUIRE(at_a.has_value() && at_b.has_value());
   BOOST_TEST(at_a->inbound);
-  BOOST_TEST(layout(at_a->capabilities) == "eth/68@0x10 snap/1@0x21");
+  BOOST_TEST(layout(at_a->capabilities) == "eth/69@0x10 snap/1@0x22");
   BOOST_REQUIRE(at_a->eth_status.has_value());
+  BOOST_TEST(at_a->eth_status->version == 69u);
   BOOST_TEST(at_a->eth_status->network_id == 1u);
-  BOOST_TEST((at_a->eth_status->genesis_hash == eth_config::mainnet_genesis));
-  BOOST_TEST(to_hex(at_b->eth_status->fork.hash) == "c376cf8b");
+  BOOST_TEST((at_a->eth_status->genesis_hash == a_cfg.eth.chain.genesis_hash));
+  // eth/69: no td; we hold no chain, so our range is the genesis alone.
+  BOOST_TEST((at_a->eth_status->range == wire::eth::block_range{0, 0, a_cfg.eth.chain.genesis_hash}));
+  BOOST_TEST(to_hex(at_b->eth_status->fork.hash) == "07c9462e"); // BPO2, mainnet's newest fork
+  BOOST_TEST(at_b->eth_status->fork.next == 0u);
   BOOST_TEST(at_b->client_id == "snapstream/0.1.0");
 
   // A second connection to the same node is refused locally.
@@ -212,7 +217,7 @@ asio::awaitable<void> capability_between_eth_and_snap(asio::any_io_executor ex) 
   auto b = co_await started(ex, b_cfg);
   auto dialled = co_await b->dial(a->enode());
   BOOST_REQUIRE(dialled.has_value());
-  BOOST_TEST(layout(dialled->capabilities) == "eth/68@0x10 mid/1@0x21 snap/1@0x23");
+  BOOST_TEST(layout(dialled->capabilities) == "eth/69@0x10 mid/1@0x22 snap/1@0x24");
   snap::get_account_range req{0, filled(0xaa), filled(0x00), filled(0xff), 4096};
   auto reply = co_await b->request_account_range(a->node_id(), req);
   BOOST_REQUIRE(reply.has_value());
@@ -387,7 +392,7 @@ asio::awaitable<void> status_mismatch_is_a_subprotocol_error(asio::any_io_execut
   a_cfg.on_event = a_events.sink();
   auto a = co_await started(ex, a_cfg);
   auto b_cfg = loopback_config();
-  b_cfg.eth.network_id = 5;
+  b_cfg.eth.chain.network_id = 5;
   b_cfg.on_event = b_events.sink();
   auto b = co_await started(ex, b_cfg);
   { auto d16 = co_await b->dial(a->enode()); BOOST_REQUIRE(d16.has_value()); }
@@ -401,6 +406,164 @@ asio::awaitable<void> status_mismatch_is_a_subprotocol_error(asio::any_io_execut
   BOOST_TEST((b_events.last(peer_event_kind::disconnected)->reason == disconnect_reason::subprotocol_error));
   BOOST_TEST(a_events.count(peer_event_kind::eth_status) == 0u);
   co_await b->shutdown();
+  co_await a->shutdown();
+}
+
+// The shared set decides where snap/1 starts: eth/69 has one code more than
+// eth/68, so snap moves from 0x21 to 0x22; without a shared eth it is at 0x10.
+asio::awaitable<void> eth_versions_move_snap(asio::any_io_executor ex) {
+  struct row {
+    std::vector<std::uint64_t> a, b;
+    const char* layout;
+  };
+  const row rows[] = {
+    {{68}, {68, 69}, "eth/68@0x10 snap/1@0x21"},
+    {{68, 69}, {69}, "eth/69@0x10 snap/1@0x22"},
+    {{69, 68}, {68, 69}, "eth/69@0x10 snap/1@0x22"},
+    {{68}, {69}, "snap/1@0x10"},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT(r.layout) {
+      event_log b_events;
+      auto a_cfg = loopback_config();
+      a_cfg.eth.versions = r.a;
+      a_cfg.snap.provider = scripted_provider;
+      auto b_cfg = loopback_config();
+      b_cfg.eth.versions = r.b;
+      b_cfg.on_event = b_events.sink();
+      auto a = co_await started(ex, a_cfg);
+      auto b = co_await started(ex, b_cfg);
+      auto dialled = co_await b->dial(a->enode());
+      BOOST_REQUIRE_MESSAGE(dialled.has_value(), (dialled ? "" : dialled.error().message()));
+      BOOST_TEST(layout(dialled->capabilities) == r.layout);
+      // snap works at that offset, and the eth Status (when shared) went through.
+      snap::get_account_range req{0, filled(0xaa), filled(0x00), filled(0xff), 4096};
+      auto reply = co_await b->request_account_range(a->node_id(), req);
+      BOOST_REQUIRE_MESSAGE(reply.has_value(), (reply ? "" : reply.error().message()));
+      BOOST_TEST(reply->message.accounts.size() == 2u);
+      if (std::string_view(r.layout).starts_with("eth")) {
+        const std::function<bool()> cond_status = [&] { return b_events.count(peer_event_kind::eth_status) == 1; };
+        const bool status = co_await wait_until(ex, cond_status);
+        BOOST_TEST(status);
+      }
+      co_await b->shutdown();
+      co_await a->shutdown();
+    }
+  }
+  // A version without a Status layout here is refused at creation.
+  auto bad = loopback_config();
+  bad.eth.versions = {68, 70};
+  auto h = host::create(ex, bad);
+  BOOST_REQUIRE(!h.has_value());
+  BOOST_TEST(h.error().message() == "eth version 70 unsupported (the Status layouts of 66-69 are implemented)");
+}
+
+// Ethereum Classic shares mainnet's network id and genesis: only the fork id
+// (EIP-2124 rule 4) tells the two apart, and each side drops the other saying so.
+// A node a fork behind that knows the next one is kept (rule 2).
+asio::awaitable<void> fork_ids_decide_who_stays(asio::any_io_executor ex) {
+  {
+    event_log a_events, b_events;
+    auto a_cfg = loopback_config();
+    a_cfg.on_event = a_events.sink();
+    auto b_cfg = loopback_config();
+    b_cfg.eth.chain = *wire::eth::find_builtin_chain("classic");
+    b_cfg.on_event = b_events.sink();
+    auto a = co_await started(ex, a_cfg);
+    auto b = co_await started(ex, b_cfg);
+    { auto d = co_await b->dial(a->enode()); BOOST_REQUIRE(d.has_value()); }
+    const std::function<bool()> cond_dropped = [&] {
+      return a_events.count(peer_event_kind::disconnected) == 1 && b_events.count(peer_event_kind::disconnected) == 1;
+    };
+    const bool dropped = co_await wait_until(ex, cond_dropped);
+    BOOST_REQUIRE(dropped);
+    for (const auto* log : {&a_events, &b_events}) {
+      const auto* e = log->last(peer_event_kind::disconnected);
+      BOOST_TEST((e->reason == disconnect_reason::subprotocol_error));
+      BOOST_TEST(e->by_us);
+      BOOST_TEST(e->detail.find("rejected: EIP-2124 rule 4: fork hash") != std::string::npos, e->detail);
+    }
+    BOOST_TEST(a_events.count(peer_event_kind::eth_status) == 0u);
+    co_await b->shutdown();
+    co_await a->shutdown();
+  }
+  {
+    // B still at Prague (its clock, say, or its head) announces Osaka next: A keeps it, and B keeps A (rule 3).
+    event_log a_events, b_events;
+    auto a_cfg = loopback_config();
+    a_cfg.on_event = a_events.sink();
+    auto b_cfg = loopback_config();
+    b_cfg.eth.head_time = mainnet_prague_era;
+    b_cfg.on_event = b_events.sink();
+    auto a = co_await started(ex, a_cfg);
+    auto b = co_await started(ex, b_cfg);
+    { auto d = co_await b->dial(a->enode()); BOOST_REQUIRE(d.has_value()); }
+    const std::function<bool()> cond_both = [&] {
+      return a_events.count(peer_event_kind::eth_status) == 1 && b_events.count(peer_event_kind::eth_status) == 1;
+    };
+    const bool both = co_await wait_until(ex, cond_both);
+    BOOST_REQUIRE(both);
+    auto at_a = find_peer(*a, b->node_id());
+    BOOST_REQUIRE(at_a.has_value());
+    BOOST_TEST(to_hex(at_a->eth_status->fork.hash) == "c376cf8b");
+    BOOST_TEST(at_a->eth_status->fork.next == 1764798551u);
+    co_await b->shutdown();
+    co_await a->shutdown();
+  }
+}
+
+// eth/69's BlockRangeUpdate: a valid one updates the peer's Status; one with
+// earliest above latest, or one before Status, is a breach of protocol.
+asio::awaitable<void> block_range_updates_are_checked(asio::any_io_executor ex) {
+  auto a_cfg = loopback_config();
+  auto a = co_await started(ex, a_cfg);
+  const auto ep = *a->start();
+  auto forks = wire::eth::fork_filter::create(a_cfg.eth.chain);
+  BOOST_REQUIRE(forks.has_value());
+  wire::eth::status theirs;
+  theirs.version = 69;
+  theirs.network_id = 1;
+  theirs.genesis_hash = a_cfg.eth.chain.genesis_hash;
+  theirs.fork = forks->id({forks->last_block_fork(), mainnet_bpo2_era});
+  theirs.range = {100, 200, filled(0x20)};
+  const std::vector<wire::capability> eth69{{"eth", 69}};
+
+  for (const bool before_status : {false, true}) {
+    const char* const what = before_status ? "update before Status" : "updates after Status";
+    BOOST_TEST_CONTEXT(what) {
+      raw_peer r(ex);
+      { const bool ok = co_await r.connect(ep); BOOST_REQUIRE(ok); }
+      { const bool ok = co_await r.handshake(a->node_id()); BOOST_REQUIRE(ok); }
+      { const bool ok = co_await r.send_hello(eth69); BOOST_REQUIRE(ok); }
+      auto hello = co_await r.receive(false);
+      BOOST_REQUIRE(hello.has_value());
+      auto status = co_await r.receive(true); // A's Status, eth/69 at 0x10
+      BOOST_REQUIRE(status.has_value());
+      BOOST_REQUIRE_EQUAL(status->first, 0x10u);
+      auto ours = wire::eth::decode_status(status->second, 69);
+      BOOST_REQUIRE_MESSAGE(ours.has_value(), (ours ? "" : ours.error().message()));
+      BOOST_TEST((ours->range == wire::eth::block_range{0, 0, a_cfg.eth.chain.genesis_hash}));
+      const std::uint64_t range_update = 0x10 + wire::eth::block_range_update_code;
+      if (before_status) {
+        { const bool ok = co_await r.send(range_update, wire::eth::encode(theirs.range), true); BOOST_REQUIRE(ok); }
+      } else {
+        { const bool ok = co_await r.send(0x10, wire::eth::encode(theirs), true); BOOST_REQUIRE(ok); }
+        const wire::eth::block_range newer{100, 232, filled(0x21)};
+        { const bool ok = co_await r.send(range_update, wire::eth::encode(newer), true); BOOST_REQUIRE(ok); }
+        const std::function<bool()> cond_updated = [&] {
+          auto p = find_peer(*a, r.id());
+          return p && p->eth_status && p->eth_status->range == newer;
+        };
+        const bool updated = co_await wait_until(ex, cond_updated);
+        BOOST_REQUIRE(updated);
+        const wire::eth::block_range backwards{300, 232, filled(0x21)};
+        { const bool ok = co_await r.send(range_update, wire::eth::encode(backwards), true); BOOST_REQUIRE(ok); }
+      }
+      auto reason = co_await r.await_disconnect(true);
+      BOOST_REQUIRE(reason.has_value());
+      BOOST_TEST((*reason == disconnect_reason::breach_of_protocol));
+    }
+  }
   co_await a->shutdown();
 }
 
@@ -480,5 +643,12 @@ BOOST_AUTO_TEST_CASE(stalled_handshakes_silent_and_lying_peers_are_dropped) {
 }
 BOOST_AUTO_TEST_CASE(an_eth_status_for_another_network_is_a_subprotocol_error) {
   run_coroutine_test(status_mismatch_is_a_subprotocol_error);
+}
+BOOST_AUTO_TEST_CASE(the_shared_eth_version_decides_where_snap_starts) { run_coroutine_test(eth_versions_move_snap); }
+BOOST_AUTO_TEST_CASE(fork_ids_keep_compatible_nodes_and_drop_another_chain_naming_the_rule) {
+  run_coroutine_test(fork_ids_decide_who_stays);
+}
+BOOST_AUTO_TEST_CASE(eth69_block_range_updates_are_recorded_and_checked) {
+  run_coroutine_test(block_range_updates_are_checked);
 }
 BOOST_AUTO_TEST_CASE(shutdown_disconnects_peers_with_client_quitting) { run_coroutine_test(shutdown_says_client_quitting); }

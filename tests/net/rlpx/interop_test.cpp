@@ -7,7 +7,10 @@
 //     GetAccountRange and decode its scripted AccountRange;
 //  3. an ethereumjs peer offering only snap/1 does the same on 0x10/0x11;
 //  4. a corrupted frame (bad MAC, bad RLP, unknown code) from one ethereumjs peer drops
-//     that peer and leaves another connected one working.
+//     that peer and leaves another connected one working;
+//  5. EIP-2124: ethereumjs peers at hardforks before, at and after our chain config's
+//     current fork, dialling us and dialled by us, stay and exchange snap messages,
+//     or are dropped with the rule that failed.
 
 #include "node_peer.hpp"
 #include "protocol/rlpx/snap_messages.hpp"
@@ -87,7 +90,7 @@ void check_js_status(const std::optional<json::object>& status) {
   BOOST_REQUIRE_MESSAGE(status.has_value(), "ethereumjs never accepted our Status");
   BOOST_TEST(status->at("networkId").as_int64() == 1);
   BOOST_TEST(status->at("genesis").as_string() == "0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3");
-  BOOST_TEST(status->at("forkHash").as_string() == "0xc376cf8b");
+  BOOST_TEST(status->at("forkHash").as_string() == "0x07c9462e"); // ours: BPO2 (loopback_config's clock)
 }
 
 // The AccountRange ethereumjs decoded from us.
@@ -156,7 +159,8 @@ asio::awaitable<void> both_directions_eth_and_snap(asio::any_io_executor ex) {
   BOOST_TEST(layout(info.capabilities) == "eth/68@0x10 snap/1@0x21");
   BOOST_TEST(info.eth_status->version == 68u);
   BOOST_TEST(info.eth_status->network_id == 1u);
-  BOOST_TEST(to_hex(info.eth_status->fork.hash) == "c376cf8b");
+  BOOST_TEST(to_hex(info.eth_status->fork.hash) == "c376cf8b"); // its default hardfork, prague
+  BOOST_TEST(info.eth_status->fork.next == 1764798551u);        // which knows Osaka
 
   // (2) its GetAccountRange went out on 0x21 and it decoded our AccountRange from 0x22.
   check_js_decoded_ours(co_await inbound.wait_for("account_range", "reqId", 7));
@@ -327,6 +331,152 @@ asio::awaitable<void> keepalive_both_ways(asio::any_io_executor ex) {
   co_await h->shutdown();
 }
 
+// ------------------------------------------------------------ fork ids (EIP-2124)
+
+// One of our hosts, as a chain config and a clock.
+struct our_node {
+  const char* name;
+  host_config config;
+  std::unique_ptr<host> h;
+  event_log events;
+};
+
+enum class outcome { stays, dropped };
+
+struct fork_case {
+  our_node* ours;
+  const char* hardfork; // of the ethereumjs peer (mainnet Common)
+  outcome expected;
+  const char* rule;     // for `dropped`: the text our reason must hold
+};
+
+const peer_event* event_for(const event_log& log, peer_event_kind kind, const wire::public_key& id) {
+  for (const auto& e : log.events)
+    if (e.kind == kind && e.peer.id == id) return &e;
+  return nullptr;
+}
+
+// One peer, one direction: it stays (Status both ways, snap both ways) or we
+// drop it with subprotocol_error and the rule in the reason.
+asio::awaitable<void> one_fork_case(asio::any_io_executor ex, fork_case c, bool js_dials) {
+  const std::string label = std::string(c.ours->name) + " vs ethereumjs@" + c.hardfork + (js_dials ? " (it dials)" : " (we dial)");
+  BOOST_TEST_CONTEXT(label) {
+    host& h = *c.ours->h;
+    node_peer js(ex);
+    std::vector<std::string> args{"--hardfork", c.hardfork, "--name", label};
+    if (js_dials) {
+      args.insert(args.end(), {"--role", "dial", "--target", h.enode()});
+      js.start(args);
+    } else {
+      args.insert(args.end(), {"--role", "listen"});
+      js.start(args);
+      auto listening = co_await js.wait_for("listening");
+      BOOST_REQUIRE(listening.has_value());
+      auto dialled = co_await h.dial(std::string(listening->at("enode").as_string()));
+      BOOST_REQUIRE_MESSAGE(dialled.has_value(), (dialled ? "" : dialled.error().message()));
+    }
+    auto connected = co_await js.wait_for("connected");
+    BOOST_REQUIRE(connected.has_value());
+    BOOST_TEST(connected->at("hardfork").as_string() == c.hardfork);
+    const auto js_id = id_of(*connected);
+    if (c.expected == outcome::stays) {
+      const std::function<bool()> accepted = [&] {
+        auto p = find_peer(h, js_id);
+        return p && p->eth_status.has_value();
+      };
+      const bool ok = co_await wait_until(ex, accepted);
+      BOOST_REQUIRE_MESSAGE(ok, "we did not accept its Status");
+      BOOST_TEST(to_hex(find_peer(h, js_id)->eth_status->fork.hash) ==
+                 std::string(connected->at("forkHash").as_string()).substr(2));
+      // It accepted ours, asked us for accounts and decoded them; we ask it.
+      auto status = co_await js.wait_for("status");
+      BOOST_REQUIRE_MESSAGE(status.has_value(), "ethereumjs did not accept our Status");
+      check_js_decoded_ours(co_await js.wait_for("account_range", "reqId", 7));
+      auto reply = co_await h.request_account_range(js_id, any_range);
+      check_we_decoded_theirs(reply);
+      BOOST_TEST(event_for(c.ours->events, peer_event_kind::disconnected, js_id) == nullptr);
+    } else {
+      const std::function<bool()> gone = [&] {
+        return event_for(c.ours->events, peer_event_kind::disconnected, js_id) != nullptr;
+      };
+      const bool ok = co_await wait_until(ex, gone);
+      BOOST_REQUIRE_MESSAGE(ok, "we did not drop it");
+      const auto* e = event_for(c.ours->events, peer_event_kind::disconnected, js_id);
+      BOOST_TEST(e->by_us);
+      BOOST_TEST((e->reason == disconnect_reason::subprotocol_error));
+      BOOST_TEST(e->detail.find(c.rule) != std::string::npos, e->detail);
+      BOOST_TEST(event_for(c.ours->events, peer_event_kind::eth_status, js_id) == nullptr);
+      auto removed = co_await js.wait_for("removed");
+      BOOST_TEST(removed.has_value());
+    }
+  }
+}
+
+// Runs every case in both directions at once (each its own ethereumjs process).
+asio::awaitable<void> fork_id_matrix(asio::any_io_executor ex) {
+  auto make = [](const char* name, const char* chain, std::uint64_t head_time) {
+    our_node n{name, loopback_config(), nullptr, {}};
+    n.config.eth.chain = *wire::eth::find_builtin_chain(chain);
+    n.config.eth.head_time = head_time;
+    n.config.snap.provider = our_accounts;
+    return n;
+  };
+  // Mainnet today (BPO2, no fork scheduled), and as a node saw it in June 2025 (Prague, Osaka next).
+  our_node today = make("mainnet@bpo2", "mainnet", mainnet_bpo2_era);
+  our_node june = make("mainnet@prague", "mainnet", mainnet_prague_era);
+  // Ethereum Classic: mainnet's network id and genesis, another fork history.
+  our_node classic = make("classic", "classic", mainnet_bpo2_era);
+  // A node whose software stops at Prague (no Osaka), running today.
+  our_node outdated = make("mainnet-without-osaka", "mainnet", mainnet_bpo2_era);
+  auto& forks = outdated.config.eth.chain.forks;
+  forks.erase(std::find_if(forks.begin(), forks.end(), [](const auto& f) { return f.name == "osaka"; }), forks.end());
+  our_node* const nodes[] = {&today, &june, &classic, &outdated};
+  for (auto* n : nodes) {
+    n->config.on_event = n->events.sink();
+    n->h = co_await started(ex, n->config);
+  }
+
+  const fork_case cases[] = {
+    // Before our fork: syncing peers that know what comes next (rule 2), by block and by timestamp.
+    {&today, "london", outcome::stays, ""},
+    {&today, "cancun", outcome::stays, ""},
+    {&today, "bpo1", outcome::stays, ""},
+    // At it (rule 1).
+    {&today, "bpo2", outcome::stays, ""},
+    {&june, "prague", outcome::stays, ""},
+    // After it: we are the one behind (rule 3).
+    {&june, "osaka", outcome::stays, ""},
+    {&june, "bpo2", outcome::stays, ""},
+    // ethereumjs at Paris announces the Merge block (15537394) as its next fork,
+    // where EIP-2124 wants Shanghai's time: stale by rule 2.
+    {&today, "paris", outcome::dropped, "EIP-2124 rule 2"},
+    // Classic sees mainnet's Cancun as a fork it never had.
+    {&classic, "cancun", outcome::dropped, "EIP-2124 rule 4"},
+    // The remote expects Osaka at a time already past here, and we never forked: rule 1a.
+    {&outdated, "prague", outcome::dropped, "EIP-2124 rule 1a"},
+  };
+  // A few at a time: each ethereumjs process spends ~0.7 s of CPU starting,
+  // and this machine has two cores.
+  std::size_t running = 0;
+  std::exception_ptr failure;
+  const std::function<bool()> has_room = [&] { return running < 4; };
+  for (const auto& c : cases) {
+    for (const bool js_dials : {true, false}) {
+      { const bool room = co_await wait_until(ex, has_room, 50000ms); BOOST_REQUIRE(room); }
+      ++running;
+      asio::co_spawn(ex, one_fork_case(ex, c, js_dials), [&](std::exception_ptr e) {
+        if (e && !failure) failure = e;
+        --running;
+      });
+    }
+  }
+  const std::function<bool()> all_done = [&] { return running == 0; };
+  const bool done = co_await wait_until(ex, all_done, 50000ms);
+  BOOST_REQUIRE_MESSAGE(done, running << " fork-id cases did not finish");
+  if (failure) std::rethrow_exception(failure);
+  for (auto* n : nodes) co_await n->h->shutdown();
+}
+
 struct npm_fixture {
   npm_fixture() { ensure_npm_dependencies(); }
 };
@@ -340,6 +490,9 @@ BOOST_AUTO_TEST_CASE(ethereumjs_dials_us_and_we_dial_it_status_and_snap_on_0x21_
 }
 BOOST_AUTO_TEST_CASE(an_ethereumjs_peer_with_only_snap_uses_0x10_and_0x11) { run_coroutine_test(snap_only_peer); }
 BOOST_AUTO_TEST_CASE(keep_alive_pings_are_answered_both_ways) { run_coroutine_test(keepalive_both_ways); }
+BOOST_AUTO_TEST_CASE(ethereumjs_peers_before_at_and_after_our_fork_stay_or_are_dropped_by_eip2124_rule) {
+  run_coroutine_test(fork_id_matrix, 90s);
+}
 BOOST_AUTO_TEST_CASE(a_corrupted_frame_drops_that_ethereumjs_peer_and_not_another) {
   run_coroutine_test(corrupted_frames_drop_only_the_sender);
 }

@@ -80,13 +80,21 @@ struct event_log {
   }
 };
 
-/// A host config listening on an ephemeral loopback port with a fresh key.
+/// A head timestamp after mainnet's BPO2 fork (2026-05-28): the tests pin the
+/// clock so fork ids do not change with the date they run on.
+inline constexpr std::uint64_t mainnet_bpo2_era = 1'780'000'000;
+/// Between Prague and Osaka (2025-06-15).
+inline constexpr std::uint64_t mainnet_prague_era = 1'750'000'000;
+
+/// A host config listening on an ephemeral loopback port with a fresh key, on
+/// mainnet with its head time pinned after BPO2.
 inline host_config loopback_config() {
   host_config c;
   c.node_key = *wire::generate_secret_key();
   c.listen = true;
   c.listen_address = "127.0.0.1";
   c.listen_port = 0;
+  c.eth.head_time = mainnet_bpo2_era;
   return c;
 }
 

@@ -140,6 +140,9 @@ BOOST_AUTO_TEST_CASE(a_capability_sorting_between_eth_and_snap_shifts_snap) {
   BOOST_TEST(layout(t) == "eth/68@0x10+17 mid/1@0x21+5 snap/1@0x26+8");
   BOOST_TEST(route(t, 0x21).cap == "mid");
   BOOST_TEST(*t.wire_code("snap", 0) == 0x26u);
+  // With eth/69 shared the same capability starts one code later, and snap two.
+  const auto v = negotiate({eth(68), eth(69), mid, snap(1)}, {{"eth", 68}, {"eth", 69}, {"mid", 1}, {"snap", 1}});
+  BOOST_TEST(layout(v) == "eth/69@0x10+18 mid/1@0x22+5 snap/1@0x27+8");
   // Names sort byte-wise and case-sensitively: "Zed" < "eth".
   const capability_spec upper{"Zed", 1, 2};
   const auto u = negotiate({eth(68), upper}, {{"eth", 68}, {"Zed", 1}});
@@ -148,6 +151,9 @@ BOOST_AUTO_TEST_CASE(a_capability_sorting_between_eth_and_snap_shifts_snap) {
 
 BOOST_AUTO_TEST_CASE(several_versions_of_one_name_the_highest_shared_wins) {
   const std::vector<capability_spec> local{eth(66), eth(67), eth(68), eth(69), snap(1)};
+  // Both offer {eth/68, eth/69, snap/1} (what snapstream offers): eth/69, snap at 0x22.
+  BOOST_TEST(layout(negotiate({eth(68), eth(69), snap(1)}, {{"snap", 1}, {"eth", 69}, {"eth", 68}})) ==
+             "eth/69@0x10+18 snap/1@0x22+8");
   // Both list 66-68: 68 wins; order of either list does not matter.
   BOOST_TEST(layout(negotiate(local, {{"eth", 68}, {"eth", 66}, {"eth", 67}, {"snap", 1}})) ==
              "eth/68@0x10+17 snap/1@0x21+8");

@@ -111,33 +111,98 @@ BOOST_AUTO_TEST_CASE(eth68_status_encodes_and_decodes_exactly) {
   BOOST_TEST(to_hex(bytes) ==
              "f8514401850400000000a0d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3a0d4e56740f876aef8c"
              "010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3c684c376cf8b80");
-  auto back = eth::decode_status(bytes);
+  auto back = eth::decode_status(bytes, 68);
   BOOST_REQUIRE(back.has_value());
   BOOST_TEST((*back == s));
 }
 
+// Expected bytes from EIP-7642's layout, worked out with an independent RLP
+// encoder: version 69, network 1, mainnet genesis, fork id {5167e2a6 (Osaka),
+// 1765290071 (BPO1)}, blocks 0 to 22000000, latest hash 0x22...
+BOOST_AUTO_TEST_CASE(eth69_status_has_no_td_and_ends_with_the_block_range) {
+  eth::status s;
+  s.version = 69;
+  s.network_id = 1;
+  s.genesis_hash = mainnet_genesis;
+  s.fork = {{0x51, 0x67, 0xe2, 0xa6}, 1765290071};
+  s.range = {0, 22000000, filled(0x22)};
+  const auto bytes = eth::encode(s);
+  BOOST_TEST(to_hex(bytes) ==
+             "f8554501a0d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3ca845167e2a684693830578084014fb1"
+             "80a02222222222222222222222222222222222222222222222222222222222222222");
+  auto back = eth::decode_status(bytes, 69);
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST((*back == s));
+  // An eth/68 Status where eth/69 was negotiated (and the reverse) is malformed, field named.
+  eth::status old = s;
+  old.version = 68;
+  auto wrong = eth::decode_status(eth::encode(old), 69);
+  BOOST_REQUIRE(!wrong.has_value());
+  BOOST_TEST(wrong.error().message().starts_with("Status.genesis"), wrong.error().message());
+  BOOST_TEST(!eth::decode_status(bytes, 68).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(block_range_update_round_trips_and_is_validated) {
+  const eth::block_range r{1, 22000000, filled(0x22)};
+  const auto bytes = eth::encode(r);
+  BOOST_TEST(to_hex(bytes) == "e70184014fb180a02222222222222222222222222222222222222222222222222222222222222222");
+  auto back = eth::decode_block_range_update(bytes);
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST((*back == r));
+  BOOST_TEST(eth::validate_block_range(r, "BlockRangeUpdate").has_value());
+  auto v = eth::validate_block_range({9, 8, filled(0x22)}, "BlockRangeUpdate");
+  BOOST_REQUIRE(!v.has_value());
+  BOOST_TEST(v.error().message() == "BlockRangeUpdate: earliestBlock 9 is above latestBlock 8");
+  v = eth::validate_block_range({0, 8, hash256{}}, "BlockRangeUpdate");
+  BOOST_REQUIRE(!v.has_value());
+  BOOST_TEST(v.error().message() == "BlockRangeUpdate: latestBlockHash is zero");
+  auto cut = eth::decode_block_range_update(unhex("c30184"));
+  BOOST_REQUIRE(!cut.has_value());
+  auto extra = eth::decode_block_range_update(unhex("e80184014fb180a0" + std::string(64, '2') + "01"));
+  BOOST_REQUIRE(!extra.has_value());
+}
+
+// The Status checks name the field that differs; the fork id goes through
+// EIP-2124 (protocol/rlpx/fork_id.hpp), its error naming the rule.
 BOOST_AUTO_TEST_CASE(eth_status_validation_names_the_mismatch) {
+  const auto& mainnet = *eth::find_builtin_chain("mainnet");
+  auto forks = eth::fork_filter::create(mainnet);
+  BOOST_REQUIRE(forks.has_value());
+  const eth::chain_head prague{22'000'000, 1'750'000'000};
   eth::status ours;
   ours.genesis_hash = mainnet_genesis;
-  ours.fork = {{0xc3, 0x76, 0xcf, 0x8b}, 0};
-  BOOST_TEST(eth::validate_status(ours, ours, {}).has_value());
+  ours.fork = forks->id(prague);
+  BOOST_TEST(to_hex(ours.fork.hash) == "c376cf8b");
+  BOOST_TEST(eth::validate_status(ours, ours, *forks, prague).has_value());
   auto other = ours;
   other.network_id = 5;
-  BOOST_TEST(eth::validate_status(ours, other, {}).error().message() ==
+  BOOST_TEST(eth::validate_status(ours, other, *forks, prague).error().message() ==
              "eth Status: network id 5 differs from ours (1)");
   other = ours;
   other.genesis_hash = filled(0x11);
-  BOOST_TEST(eth::validate_status(ours, other, {}).error().is(rlpx_errc::status_mismatch));
+  BOOST_TEST(eth::validate_status(ours, other, *forks, prague).error().is(rlpx_errc::status_mismatch));
   other = ours;
   other.version = 67;
-  BOOST_TEST(eth::validate_status(ours, other, {}).error().message() ==
+  BOOST_TEST(eth::validate_status(ours, other, *forks, prague).error().message() ==
              "eth Status: version 67 differs from the negotiated 68");
+  // A peer at Cancun that announces Prague is syncing (rule 2): kept.
   other = ours;
-  other.fork.hash = {0x9f, 0x3d, 0x22, 0x54}; // cancun
-  BOOST_TEST(eth::validate_status(ours, other, {}).error().message() ==
-             "eth Status: fork hash 9f3d2254 is not one we accept");
-  const std::array<std::uint8_t, 4> accepted[] = {{0xc3, 0x76, 0xcf, 0x8b}, {0x9f, 0x3d, 0x22, 0x54}};
-  BOOST_TEST(eth::validate_status(ours, other, accepted).has_value());
+  other.fork = {{0x9f, 0x3d, 0x22, 0x54}, 1746612311};
+  BOOST_TEST(eth::validate_status(ours, other, *forks, prague).has_value());
+  // One at Cancun that knows no Prague is stale.
+  other.fork.next = 0;
+  auto stale = eth::validate_status(ours, other, *forks, prague);
+  BOOST_REQUIRE(!stale.has_value());
+  BOOST_TEST(stale.error().is(rlpx_errc::fork_remote_stale));
+  BOOST_TEST(stale.error().message().starts_with("eth Status: fork id 9f3d2254/0 rejected: EIP-2124 rule 2:"),
+             stale.error().message());
+  // eth/69: the block range is checked too.
+  ours.version = 69;
+  ours.range = {0, 0, mainnet_genesis};
+  other = ours;
+  other.range = {5, 4, filled(0x22)};
+  BOOST_TEST(eth::validate_status(ours, other, *forks, prague).error().message() ==
+             "eth Status: earliestBlock 5 is above latestBlock 4");
 }
 
 BOOST_AUTO_TEST_CASE(get_account_range_encodes_exactly) {
