@@ -178,6 +178,7 @@ result<std::unique_ptr<node_runtime>> node_runtime::start(node_options options) 
     rc.listen = true;
     rc.listen_address = listen.substr(0, colon);
     rc.listen_port = static_cast<std::uint16_t>(std::stoul(listen.substr(colon + 1)));
+    rc.eth.chain = options.rlpx_chain;
     const std::string rlpx_host = rc.listen_address; // rc is moved into the host below
     auto host = net::rlpx::host::create(ex, std::move(rc));
     if (!host) {
@@ -190,7 +191,9 @@ result<std::unique_ptr<node_runtime>> node_runtime::start(node_options options) 
       d->shutdown();
       return bound.error();
     }
-    log::info("rlpx", "listening", {{"enode", d->rlpx->enode(rlpx_host)}});
+    log::info("rlpx", "listening", {{"enode", d->rlpx->enode(rlpx_host)},
+                                    {"network", options.rlpx_network},
+                                    {"network_id", options.rlpx_chain.network_id}});
   }
 
   if (d->rlpx) d->node->control().add_peer_source([rlpx = d->rlpx.get()] { return rlpx_peers(*rlpx); });

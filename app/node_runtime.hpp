@@ -15,6 +15,7 @@
 #include "net/libp2p/host_config.hpp"
 #include "protocol/libp2p/multiaddr.hpp"
 #include "protocol/libp2p/peer_id.hpp"
+#include "protocol/rlpx/fork_id.hpp"
 #include "protocol/snapshot/trust.hpp"
 
 #include <cstdint>
@@ -47,6 +48,11 @@ struct node_options {
   std::size_t scheduler_threads = 0;       ///< CAF worker threads; 0 = one per core
   /// RLPx (devp2p) listener, off when empty: "HOST:PORT".
   std::optional<std::string> rlpx_listen;
+  /// The chain the RLPx eth Status speaks for (network id, genesis, fork
+  /// schedule): a built-in's name or a chain config file, as the operator
+  /// gave it, and what it holds.
+  std::string rlpx_network = "mainnet";
+  rlpx::eth::chain_config rlpx_chain = *rlpx::eth::find_builtin_chain("mainnet");
 };
 
 class node_runtime {

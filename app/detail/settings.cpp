@@ -1,5 +1,6 @@
 #include "app/detail/settings.hpp"
 
+#include "app/detail/json_file.hpp"
 #include "app/detail/token_file.hpp"
 #include "net/libp2p/host.hpp"
 #include "protocol/common/hex.hpp"
@@ -356,6 +357,37 @@ setting_parser rlpx_listen_value() {
           "string `HOST:PORT` or null"};
 }
 
+// A built-in chain's name, or a chain config file (docs/rlpx.md "Chain configs").
+setting_parser rlpx_network_value() {
+  return {[](const json::value& v, const std::string& where, setting_source& c) -> result<void> {
+            auto text = read_string(v, where, c);
+            if (!text) return text.error();
+            if (const auto* chain = rlpx::eth::find_builtin_chain(*text)) {
+              c.settings.options.rlpx_network = *text;
+              c.settings.options.rlpx_chain = *chain;
+              return {};
+            }
+            std::string names;
+            for (const auto& b : rlpx::eth::builtin_chains()) names.append(names.empty() ? "" : ", ").append(b.name);
+            const fs::path file = c.resolve(*text);
+            std::error_code ec;
+            if (!fs::is_regular_file(file, ec))
+              return c.fail(where, "'" + *text + "' is neither a built-in network (" + names +
+                                     ") nor a chain config file");
+            auto bytes = read_text_file(file, max_json_file_size);
+            if (!bytes) return c.fail(where, bytes.error().message());
+            auto chain = rlpx::eth::parse_chain_config(*bytes);
+            if (!chain) return c.fail(where, "chain config " + file.string() + ": " + chain.error().message());
+            c.settings.options.rlpx_network = file.string();
+            c.settings.options.rlpx_chain = std::move(*chain);
+            return {};
+          },
+          [](const node_settings& s) { return json::value(s.options.rlpx_network); },
+          nullptr,
+          flag_form::text,
+          "string: a network name or a chain config file"};
+}
+
 setting_parser token_value() {
   return {[](const json::value& v, const std::string& where, setting_source& c) -> result<void> {
             if (v.is_null()) {
@@ -610,6 +642,14 @@ void add_top_level(std::vector<setting>& t) {
                .help = "also listen for devp2p RLPx connections",
                .default_note = "off",
                .parser = rlpx_listen_value()});
+  t.push_back({.key = "rlpx_network",
+               .flag = "network",
+               .value_name = "NETWORK",
+               .help = "the chain RLPx peers must share: mainnet, sepolia, classic, mordor, or a chain config file",
+               .doc = "`mainnet`, `sepolia`, `classic`, `mordor`, or the path of a chain config file (see "
+                      "[rlpx.md](rlpx.md#4b-chain-configs)): network id, genesis and fork schedule of the eth Status "
+                      "we send and accept",
+               .parser = rlpx_network_value()});
   t.push_back({.key = "scheduler_threads",
                .doc = "CAF worker threads; 0 = one per core",
                .parser = uint_value([](auto& o) -> auto& { return o.scheduler_threads; }, 0, 1024)});

@@ -215,6 +215,48 @@ BOOST_AUTO_TEST_CASE(trust_arguments_are_keys_or_peer_ids) {
              "--trust: peer id QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN does not embed an Ed25519 key");
 }
 
+BOOST_AUTO_TEST_CASE(network_names_a_builtin_chain_or_a_chain_config_file) {
+  // given: the built-in names, and a chain config file beside a config file that names it relatively
+  auto mordor = settings(minimal_and({"--network", "mordor"}));
+  BOOST_REQUIRE(mordor);
+  BOOST_TEST(mordor->options.rlpx_chain.network_id == 7u);
+  BOOST_TEST(mordor->options.rlpx_network == "mordor");
+  auto by_default = settings(minimal);
+  BOOST_TEST(by_default->options.rlpx_chain.name == "mainnet");
+
+  app::test::temp_dir dir;
+  dir.write("devnet.json", R"({"name": "devnet", "network_id": 1337,
+    "genesis_hash": "0x25a5cc106eea7138acab33231d7160d69cb777ee0c2c553fcddf5138993e6dd9",
+    "forks": [{"name": "shanghai", "time": 1700000000}]})");
+  const std::string config = dir.write("node.json", R"({"rlpx_network": "devnet.json"})");
+  auto custom = settings_of([&] {
+    auto w = minimal_words();
+    w.insert(w.end(), {"--config", config});
+    return w;
+  }());
+  BOOST_REQUIRE_MESSAGE(custom, (custom ? "" : custom.error().message()));
+  BOOST_TEST(custom->options.rlpx_chain.name == "devnet");
+  BOOST_TEST(custom->options.rlpx_chain.network_id == 1337u);
+  BOOST_TEST(custom->options.rlpx_network == dir / "devnet.json");
+
+  // then: a name that is neither, and a file with a bad value, say what is wrong
+  auto typo = settings(minimal_and({"--network", "mainet"}));
+  BOOST_REQUIRE(!typo);
+  BOOST_TEST(typo.error().is(app_errc::usage));
+  BOOST_TEST(typo.error().message() ==
+             "--network: 'mainet' is neither a built-in network (mainnet, sepolia, classic, mordor) nor a chain "
+             "config file");
+  const std::string bad = dir.write("bad.json", R"({"name": "x", "network_id": 1,
+    "genesis_hash": "25a5cc106eea7138acab33231d7160d69cb777ee0c2c553fcddf5138993e6dd9",
+    "forks": [{"name": "cancun", "time": -5}]})");
+  std::vector<std::string> words = minimal_words();
+  words.insert(words.end(), {"--network", bad});
+  auto wrong = settings_of(words);
+  BOOST_REQUIRE(!wrong);
+  BOOST_TEST(wrong.error().message() == "--network: chain config " + bad +
+                                          ": key 'forks[0].time': expected an integer from 0 to 2^64-1, got -5");
+}
+
 BOOST_AUTO_TEST_CASE(a_setting_set_by_flag_or_by_file_gives_the_same_config) {
   // given: for every setting with both a flag and a key, the same value written both ways
   app::test::temp_dir dir;
@@ -240,6 +282,7 @@ BOOST_AUTO_TEST_CASE(a_setting_set_by_flag_or_by_file_gives_the_same_config) {
       R"({"trust": {"authorities": [")" + a + R"(", ")" + b + R"("], "threshold": 2}})"}},
     {"log-level", {{"--log-level", "debug"}, R"({"log_level": "debug"})"}},
     {"rlpx-listen", {{"--rlpx-listen", "0.0.0.0:30303"}, R"({"rlpx_listen": "0.0.0.0:30303"})"}},
+    {"network", {{"--network", "classic"}, R"({"rlpx_network": "classic"})"}},
     {"upload-limit",
      {{"--upload-limit", "50MiB/s"}, R"({"provider": {"upload_limit": {"bytes_per_second": 52428800}}})"}},
     {"upload-limit-per-peer",

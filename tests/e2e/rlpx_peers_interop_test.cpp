@@ -3,7 +3,8 @@
 // capabilities and message-id offsets negotiated with it — eth/68 at 0x10
 // (17 ids) and snap/1 at 0x21 (8 ids) for an eth + snap peer, snap/1 at 0x10
 // for a snap-only peer — the same ranges ethereumjs computed on its side; and
-// a peer that leaves disappears from the list.
+// a peer that leaves disappears from the list. A node started with
+// `--network classic` drops the same (mainnet) peer by its fork id.
 #define BOOST_TEST_MODULE e2e_rlpx_peers_interop
 #include <boost/test/unit_test.hpp>
 
@@ -163,5 +164,32 @@ BOOST_AUTO_TEST_CASE(rlpx_peers_are_listed_with_their_negotiated_capability_offs
 
   snap_only->close_stdin();
   BOOST_TEST(snap_only->wait(30s) == 0);
+  node.stop_cleanly();
+}
+
+BOOST_AUTO_TEST_CASE(a_node_on_ethereum_classic_drops_a_mainnet_peer_naming_the_fork_rule) {
+  // Given a node told it is on Ethereum Classic (mainnet's network id and genesis, another fork history).
+  app::test::temp_dir dir;
+  BOOST_REQUIRE(app::test::run({"keygen", "--out", dir / "node.key"}).code == 0);
+  node_process node("node", dir.path(),
+                    {"--data-dir", dir / "node", "--key", dir / "node.key", "--rlpx-listen", "127.0.0.1:0",
+                     "--network", "classic"});
+  const auto m = node.proc().wait_for_output(
+    std::regex("INFO rlpx listening enode=(enode://[0-9a-f]{128}@127\\.0\\.0\\.1:[0-9]+) network=classic"),
+    /*in_log=*/true);
+  ensure_npm_packages(source_path("interop/devp2p"), "@ethereumjs/devp2p/package.json");
+
+  // When an ethereumjs mainnet peer (at Prague) dials it ...
+  auto peer = start_devp2p_peer(dir.path(), "devp2p-mainnet", m[1].str(), "eth,snap");
+  wait_for_event(*peer, "connected");
+  // ... then the node drops it by EIP-2124's rule 4, and says so.
+  node.proc().wait_for_output(
+    std::regex("peer_dropped .*reason=subprotocol_error detail=\"eth Status: fork id c376cf8b/1764798551 rejected: "
+               "EIP-2124 rule 4"),
+    /*in_log=*/true);
+  wait_for_event(*peer, "removed");
+  BOOST_TEST(peers_of(node.http_port()).empty());
+  peer->close_stdin();
+  peer->wait(30s);
   node.stop_cleanly();
 }
