@@ -13,6 +13,7 @@ using breaker_reset_atom = caf::atom_constant<caf::atom("brkreset")>;
 using build_snapshot_atom = caf::atom_constant<caf::atom("snapbuild")>;
 using list_snapshots_atom = caf::atom_constant<caf::atom("snaplist")>;
 using upload_due_atom = caf::atom_constant<caf::atom("uploaddue")>; ///< a held chunk response may go out
+using served_sweep_atom = caf::atom_constant<caf::atom("srvsweep")>; ///< expire served records, prune breakers
 
 // consumer sessions
 using start_atom = caf::atom_constant<caf::atom("start")>;

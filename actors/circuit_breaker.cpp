@@ -52,7 +52,26 @@ void circuit_breakers::record_success(const std::string& peer) {
   }
 }
 
+std::size_t circuit_breakers::sweep(clock::time_point now) {
+  last_sweep_ = now;
+  std::size_t removed = 0;
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    auto& b = it->second;
+    prune(b, now);
+    // A breaker that cooled down a window ago and saw no trial: its peer left.
+    const bool stale_open = b.state == breaker_state::open && now - b.opened_at >= config_.cool_down + config_.window;
+    if ((b.state == breaker_state::closed && b.failures.empty()) || stale_open) {
+      it = peers_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
 void circuit_breakers::record_failure(const std::string& peer, clock::time_point now) {
+  if (now - last_sweep_ >= config_.window) sweep(now);
   auto& b = peers_[peer];
   if (b.state == breaker_state::half_open) {
     b.state = breaker_state::open;

@@ -68,6 +68,14 @@ public:
   /// Closes every breaker (operator reset) and forgets all failures.
   void reset_all() { peers_.clear(); }
 
+  /// Forgets the breakers that hold nothing any more: closed with no failure
+  /// inside the window, or open with the cool-down a window past and no trial
+  /// since (the peer left; it would start afresh). Returns how many. (`record_failure` also sweeps, once
+  /// a window, so a crowd of peers that failed once each is not kept forever.)
+  std::size_t sweep(clock::time_point now);
+  /// Peers with a breaker entry (for tests and the status).
+  [[nodiscard]] std::size_t size() const noexcept { return peers_.size(); }
+
 private:
   struct peer_breaker {
     breaker_state state = breaker_state::closed;
@@ -80,6 +88,7 @@ private:
 
   breaker_config config_;
   std::unordered_map<std::string, peer_breaker> peers_;
+  clock::time_point last_sweep_{};
 };
 
 } // namespace snapstream::actors

@@ -641,7 +641,7 @@ void load_served_records(self_pointer self) {
       [self, loader, records](result<task_output>& out) {
         if (out) {
           log::info("provider", "served_records_loaded", {{"count", records->size()}});
-          self->state.book.load(std::move(*records));
+          self->state.book.load(std::move(*records), clock_type::now());
         } else {
           log::error("provider", "served_records_unreadable", {{"reason", to_string(out.error())}});
         }
@@ -650,6 +650,55 @@ void load_served_records(self_pointer self) {
       [self, loader](caf::error& e) {
         log::error("provider", "served_records_unreadable", {{"reason", from_caf_error(e).message()}});
         self->send_exit(loader, caf::exit_reason::user_shutdown);
+      });
+}
+
+/// How often the provider looks for expired sessions and idle breakers: a
+/// quarter of the record expiry, between 10 ms and a minute.
+std::chrono::milliseconds sweep_interval(const served_sessions_config& c) {
+  return std::clamp(c.record_expiry / 4, std::chrono::milliseconds{10}, std::chrono::milliseconds{60'000});
+}
+
+/// Erases the records of sessions that saw no request for `record_expiry`
+/// (on a storage worker: each is a synced delete), then forgets them; prunes
+/// the breakers nobody needs; and comes back after `sweep_interval`.
+void sweep_served(self_pointer self) {
+  auto& st = self->state;
+  const auto now = clock_type::now();
+  if (const auto pruned = st.breakers.sweep(now); pruned > 0)
+    log::debug("provider", "breakers_pruned", {{"count", pruned}});
+  self->delayed_send(self, sweep_interval(st.config.sessions), served_sweep_atom::value);
+  auto expired = std::make_shared<std::vector<served_sessions::key>>(st.book.take_expired(now));
+  if (expired->empty()) return;
+  stores s{st.db};
+  auto erased = std::make_shared<std::size_t>(0);
+  storage_task task = [s, expired, erased]() -> result<task_output> {
+    for (const auto& [peer, session] : *expired) {
+      if (auto r = s.served().erase(session, peer); !r) return r.error();
+      ++*erased;
+    }
+    return task_output{};
+  };
+  self->request(st.worker(), st.config.storage_timeout, std::move(task))
+    .then(
+      [self, expired, erased](result<task_output>& out) {
+        auto& book = self->state.book;
+        // The first `erased` records are gone from disk; the rest stay, and their sessions live on.
+        for (std::size_t i = 0; i < expired->size(); ++i) {
+          const auto& [peer, session] = (*expired)[i];
+          if (i < *erased) {
+            book.erase(peer, session);
+            log::info("provider", "session_expired", {{"peer", peer}, {"session", session}});
+          } else {
+            book.finish(peer, session);
+          }
+        }
+        self->state.stats.sessions_expired += *erased;
+        if (!out) log::error("provider", "session_expiry_failed", {{"reason", to_string(out.error())}});
+      },
+      [self, expired](caf::error& e) {
+        for (const auto& [peer, session] : *expired) self->state.book.finish(peer, session);
+        log::error("provider", "session_expiry_failed", {{"reason", from_caf_error(e).message()}});
       });
 }
 
@@ -664,6 +713,7 @@ provider_actor::behavior_type provider(self_pointer self, std::shared_ptr<storag
   st.breakers = circuit_breakers(config.breakers);
   st.limiter = upload_limiter(config.upload_limit);
   load_served_records(self);
+  self->delayed_send(self, sweep_interval(config.sessions), served_sweep_atom::value);
   if (config.workers) {
     st.workers.push_back(config.workers);
   } else {
@@ -723,6 +773,7 @@ provider_actor::behavior_type provider(self_pointer self, std::shared_ptr<storag
       st.held.erase(it);
       answer(self, held.rp, held.who, true, held.out, held.done);
     },
+    [self](served_sweep_atom) { sweep_served(self); },
     [self](provider_stats_atom) -> provider_stats { return stats_of(self); },
     [self](breaker_reset_atom) {
       self->state.breakers.reset_all();

@@ -110,6 +110,8 @@ struct provider_stats {
   /// node is still syncing is not applied yet); included in requests_refused.
   std::uint64_t not_available_refusals = 0;
   std::uint64_t offers_served = 0;    ///< `offers` requests answered
+  /// Session records erased after `record_expiry` without a request.
+  std::uint64_t sessions_expired = 0;
   std::vector<breaker_status> breakers;
   upload_limits upload_limit;         ///< the configured limits
   std::uint64_t throttled_responses = 0; ///< chunk responses held back by the upload limits
@@ -138,7 +140,9 @@ using provider_actor = provider_commands::extend<
   /// Refuse a request of `peer` that did not decode (the message says why): an `error` response.
   caf::replies_to<bad_request_atom, std::string, messages::protocol_version, std::string>::with<shared_bytes>,
   /// internal: a chunk response held back by the upload limits goes out.
-  caf::reacts_to<upload_due_atom, std::uint64_t>>;
+  caf::reacts_to<upload_due_atom, std::uint64_t>,
+  /// internal, periodic: erase the records of expired sessions, forget idle breakers.
+  caf::reacts_to<served_sweep_atom>>;
 
 /// Spawns the provider and its storage workers. It reloads the served records
 /// of `db`, so resumes keep working across a restart. `key` signs the

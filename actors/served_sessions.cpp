@@ -74,11 +74,32 @@ result<negotiated_sizes> negotiate_chunk_size(std::optional<std::uint64_t> prefe
   return negotiated_sizes{chosen, provider_min, provider_max};
 }
 
-void served_sessions::load(std::vector<storage::served_record> records) {
+void served_sessions::load(std::vector<storage::served_record> records, clock::time_point now) {
   for (auto& r : records) {
     key k{r.peer, r.session_id};
-    sessions_[std::move(k)] = entry{std::move(r), false, false, {}};
+    sessions_[std::move(k)] = entry{std::move(r), false, false, now};
   }
+}
+
+std::pair<std::size_t, std::size_t> served_sessions::count_of(const std::string& peer) const {
+  std::size_t active = 0, records = 0;
+  for (auto it = sessions_.lower_bound(key{peer, 0}); it != sessions_.end() && it->first.first == peer; ++it) {
+    // A finished session's record is the peer's by right (it did the work); it counts no more.
+    if (!complete(it->second.record) || it->second.record.plan_id.empty()) ++records;
+    if (it->second.active) ++active;
+  }
+  return {active, records};
+}
+
+std::vector<served_sessions::key> served_sessions::take_expired(clock::time_point now) {
+  std::vector<key> out;
+  for (auto& [k, e] : sessions_) {
+    if (e.in_flight || now - e.last_activity < config_.record_expiry) continue;
+    e.in_flight = true;
+    e.active = false;
+    out.push_back(k);
+  }
+  return out;
 }
 
 void served_sessions::expire_idle(clock::time_point now) {
@@ -108,6 +129,17 @@ result<void> served_sessions::begin(const std::string& peer, std::uint64_t sessi
   const bool already_active = it != sessions_.end() && it->second.active;
   if (!already_active) {
     const std::size_t active = active_count(now);
+    const auto [peer_active, peer_records] = count_of(peer);
+    if (peer_active >= config_.max_active_per_peer)
+      return error{provider_errc::saturated, "snapshot provider saturated for peer " + peer + ": " +
+                                               str(peer_active) + " active sessions of this peer (limit " +
+                                               str(config_.max_active_per_peer) +
+                                               "); finish or cancel one, or retry later with backoff"};
+    if (it == sessions_.end() && peer_records >= config_.max_records_per_peer)
+      return error{provider_errc::saturated, "snapshot provider saturated for peer " + peer + ": it holds " +
+                                               str(peer_records) + " session records (limit " +
+                                               str(config_.max_records_per_peer) +
+                                               "); cancel finished sessions or wait for them to expire"};
     if (active >= config_.max_active_sessions)
       return error{provider_errc::saturated, "snapshot provider saturated: " + str(active) +
                                                " active sessions (limit " + str(config_.max_active_sessions) +

@@ -57,9 +57,18 @@ struct negotiated_sizes {
 
 struct served_sessions_config {
   std::size_t max_active_sessions = 256;
+  /// Active sessions one peer may hold, so one peer's plan requests cannot
+  /// fill `max_active_sessions` for everyone else.
+  std::size_t max_active_per_peer = 16;
+  /// Unfinished session records (active or not) one peer may hold: each costs
+  /// a synced write and stays on disk until it expires or is cancelled.
+  std::size_t max_records_per_peer = 64;
   /// A session with no request for this long stops counting against the cap
   /// (its record stays, so it can still resume).
   std::chrono::milliseconds idle_expiry{300'000};
+  /// A session with no request for this long is forgotten, its record erased:
+  /// a resume of it is then `not_found` and the consumer starts afresh.
+  std::chrono::milliseconds record_expiry{86'400'000};
 };
 
 class served_sessions {
@@ -69,8 +78,9 @@ public:
 
   explicit served_sessions(served_sessions_config config = {}) : config_(config) {}
 
-  /// Loads records persisted before a restart; they are inactive until used.
-  void load(std::vector<storage::served_record> records);
+  /// Loads records persisted before a restart; they are inactive until used,
+  /// and their expiry counts from `now`.
+  void load(std::vector<storage::served_record> records, clock::time_point now);
 
   /// Sessions counted against the cap at `now`.
   [[nodiscard]] std::size_t active_count(clock::time_point now);
@@ -81,9 +91,10 @@ public:
 
   /// Admits a request of (peer, session) at `now`: fails with `backpressure`
   /// while the session has a request in flight, `saturated` when a session
-  /// that is not active would exceed the cap, `not_found` when `must_exist`
-  /// and the session is unknown. On success the session is active and in
-  /// flight until `finish`.
+  /// that is not active would exceed the peer's cap or the node-wide cap, or a
+  /// new session the peer's record cap, `not_found` when `must_exist` and the
+  /// session is unknown. On success the session is active and in flight until
+  /// `finish`.
   [[nodiscard]] result<void> begin(const std::string& peer, std::uint64_t session, bool must_exist,
                                    clock::time_point now);
   /// Ends the request `begin` admitted.
@@ -94,6 +105,11 @@ public:
   void put(storage::served_record record);
   /// Forgets a session (cancel).
   void erase(const std::string& peer, std::uint64_t session);
+
+  /// The sessions without a request for `record_expiry` at `now`, marked in
+  /// flight so no request races their removal: the caller erases their
+  /// records, then `erase`s them (or `finish`es them when that failed).
+  [[nodiscard]] std::vector<key> take_expired(clock::time_point now);
 
   /// Checks a resume against the session's record with rpp's rules, counting
   /// progress from confirmed acks (docs/protocol.md 5.4). Fails with
@@ -123,6 +139,8 @@ private:
   };
 
   void expire_idle(clock::time_point now);
+  /// (active sessions, unfinished records) of `peer`.
+  [[nodiscard]] std::pair<std::size_t, std::size_t> count_of(const std::string& peer) const;
 
   served_sessions_config config_;
   std::map<key, entry> sessions_;

@@ -679,6 +679,20 @@ void add_provider(std::vector<setting>& t) {
                .doc = "a session without requests for this long stops counting against the cap (it can still "
                       "resume)",
                .parser = ms_value([](auto& o) -> auto& { return o.provider.sessions.idle_expiry; })});
+  t.push_back({.key = "provider.max_active_sessions_per_peer",
+               .doc = "sessions one consumer peer may have active at once, so one peer cannot take every place; more "
+                      "are refused as saturated",
+               .parser = uint_value([](auto& o) -> auto& { return o.provider.sessions.max_active_per_peer; }, 1,
+                                    1'000'000)});
+  t.push_back({.key = "provider.max_session_records_per_peer",
+               .doc = "unfinished session records (each a synced write, kept for resume) one consumer peer may "
+                      "hold; a new session beyond it is refused as saturated",
+               .parser = uint_value([](auto& o) -> auto& { return o.provider.sessions.max_records_per_peer; }, 1,
+                                    1'000'000)});
+  t.push_back({.key = "provider.session_record_expiry_ms",
+               .doc = "a session without requests for this long is forgotten and its record erased (a later resume "
+                      "of it is refused as not found)",
+               .parser = ms_value([](auto& o) -> auto& { return o.provider.sessions.record_expiry; })});
   t.push_back({.key = "provider.storage_workers",
                .doc = "threads that read and write storage for the provider",
                .parser = uint_value([](auto& o) -> auto& { return o.provider.storage_workers; }, 1, 256)});

@@ -241,6 +241,9 @@ std::string render_metrics(const actors::metrics_snapshot& node, const request_s
   counter(out, "snapstream_chunks_not_available_total",
           "Chunk requests refused because a page of a snapshot still being synced is not applied yet.",
           node.not_available_refusals);
+  counter(out, "snapstream_served_sessions_expired_total",
+          "Served-session records erased after provider.session_record_expiry_ms without a request.",
+          node.sessions_expired);
   const auto served_peers = served_peers_by_id(node.served_peers);
   using served_row = actors::metrics_snapshot::served_peer;
   per_peer(out, "snapstream_served_peer_bytes_total", "counter", "Chunk payload bytes served to each consumer peer.",

@@ -79,3 +79,25 @@ BOOST_AUTO_TEST_CASE(status_lists_each_peer_and_reset_closes_all) {
   BOOST_TEST(b.allow("mallory", t0 + 1s));
   BOOST_TEST(b.status(t0 + 1s).empty());
 }
+
+// Peers that failed once and left, and breakers whose peer never came back,
+// are not kept forever: a crowd of them stays bounded.
+BOOST_AUTO_TEST_CASE(idle_breakers_are_pruned_and_the_map_stays_bounded) {
+  circuit_breakers b(config);
+  const auto t0 = clock_type::time_point{} + 1h;
+  for (int i = 0; i < 3; ++i) b.record_failure("mallory", t0); // open at t0
+  for (int i = 0; i < 1000; ++i) b.record_failure("passer-by-" + std::to_string(i), t0 + 1s);
+  BOOST_TEST(b.size() == 1001u);
+  BOOST_TEST(b.sweep(t0 + 5s) == 0u); // every failure still inside the window
+  // A window later the passers-by hold no failure: forgotten. Mallory's open
+  // breaker is kept until a window after its cool-down.
+  BOOST_TEST(b.sweep(t0 + 12s) == 1000u);
+  BOOST_TEST(b.size() == 1u);
+  BOOST_TEST((b.state_of("mallory", t0 + 12s) == breaker_state::half_open));
+  BOOST_TEST(b.sweep(t0 + 16s) == 1u);
+  BOOST_TEST(b.size() == 0u);
+  // record_failure sweeps on its own, once a window.
+  for (int i = 0; i < 100; ++i) b.record_failure("crowd-" + std::to_string(i), t0 + 20s);
+  b.record_failure("late", t0 + 40s);
+  BOOST_TEST(b.size() == 1u);
+}

@@ -355,6 +355,64 @@ BOOST_FIXTURE_TEST_CASE(the_inbound_session_cap_refuses_new_sessions_but_serves_
   plan(3);
 }
 
+// One peer's flood of plan requests: each new session past its share is
+// refused as saturated (code on 1.2.0), while an honest peer is planned and
+// served, and the flooder's admitted sessions go on.
+BOOST_FIXTURE_TEST_CASE(a_flood_of_sessions_from_one_peer_leaves_room_for_an_honest_one, fixture) {
+  provider_config config;
+  config.sessions.max_active_sessions = 8;
+  config.sessions.max_active_per_peer = 3;
+  start(config);
+  const std::string flooder = "12D3KooWflooder";
+  std::size_t planned = 0, saturated = 0;
+  for (std::uint64_t s = 1; s <= 200; ++s) {
+    auto r = ask(s, messages::plan_request{65536, {}, {}}, protocol_version::v1_2, flooder);
+    if (std::holds_alternative<messages::plan_response>(r.body)) ++planned;
+    else if (code_of(r) == refusal_code::saturated) ++saturated;
+  }
+  BOOST_TEST(planned == 3u);
+  BOOST_TEST(saturated == 197u);
+  // Its records on disk are the three admitted sessions only: refusals cost no write.
+  auto stored = storage::served_store(*db).load_all();
+  BOOST_REQUIRE(stored.has_value());
+  BOOST_TEST(stored->size() == 3u);
+  // The honest peer is planned and served in the middle of it.
+  plan(1000);
+  auto chunk = ask(1000, messages::chunk_request{0});
+  BOOST_TEST(std::holds_alternative<messages::chunk_response>(chunk.body), error_text(chunk));
+  auto flooders_own = ask(2, messages::chunk_request{0}, protocol_version::v1_2, flooder);
+  BOOST_TEST(std::holds_alternative<messages::chunk_response>(flooders_own.body), error_text(flooders_own));
+  BOOST_TEST(stats().active_sessions == 4u);
+}
+
+// A session nobody asked about for the record expiry is forgotten: its
+// record is erased from disk, a resume is refused as not found, and the
+// counter says so. A live session is not touched.
+BOOST_FIXTURE_TEST_CASE(sessions_without_requests_expire_and_their_records_are_erased, fixture) {
+  provider_config config;
+  config.sessions.record_expiry = 300ms;
+  start(config);
+  plan(1);
+  plan(2);
+  const auto plan_id = info.plan_id;
+  // Session 2 keeps asking; session 1 says nothing.
+  bool expired = false;
+  for (int i = 0; i < 400 && !expired; ++i) {
+    ack(2, ack_kind::chunk, 0);
+    std::this_thread::sleep_for(10ms);
+    expired = stats().sessions_expired == 1u;
+  }
+  BOOST_REQUIRE_MESSAGE(expired, "session 1 never expired");
+  BOOST_TEST(!storage::served_store(*db).load(1, consumer).value().has_value());
+  BOOST_TEST(storage::served_store(*db).load(2, consumer).value().has_value());
+  messages::resume_request q;
+  q.plan_id = plan_id;
+  auto resumed = ask(1, q);
+  BOOST_TEST(error_text(resumed) == "snapshot not found");
+  auto alive = ask(2, messages::chunk_request{1});
+  BOOST_TEST(std::holds_alternative<messages::chunk_response>(alive.body), error_text(alive));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_misbehaving_peer_trips_only_its_own_breaker_which_half_opens_after_cool_down,
                         fixture) {
   provider_config config;

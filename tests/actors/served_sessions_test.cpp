@@ -192,3 +192,83 @@ BOOST_AUTO_TEST_CASE(each_version_negotiates_within_its_own_response_cap) {
     BOOST_TEST(messages::max_chunk_response_size(payload, messages::encoding_of(v)) <= messages::max_response_size(v));
   }
 }
+
+// One peer's flood of new sessions fills its own share, not the node's: the
+// honest peer is still admitted, and the flooder's existing sessions are served.
+BOOST_AUTO_TEST_CASE(one_peer_cannot_take_every_place) {
+  served_sessions book({.max_active_sessions = 100, .max_active_per_peer = 3, .max_records_per_peer = 5});
+  const std::string flooder = "12D3KooWflood", honest = "12D3KooWhonest";
+  std::uint64_t refused = 0;
+  for (std::uint64_t s = 1; s <= 50; ++s) {
+    auto r = book.begin(flooder, s, false, t0);
+    if (!r) {
+      ++refused;
+      BOOST_TEST(r.error().is(provider_errc::saturated));
+      continue;
+    }
+    auto rec = record();
+    rec.peer = flooder;
+    rec.session_id = s;
+    book.put(rec);
+    book.finish(flooder, s);
+  }
+  BOOST_TEST(refused == 47u);
+  auto more = book.begin(flooder, 51, false, t0);
+  BOOST_REQUIRE(!more.has_value());
+  BOOST_TEST(more.error().message() ==
+             "snapshot provider saturated for peer 12D3KooWflood: 3 active sessions of this peer (limit 3); finish "
+             "or cancel one, or retry later with backoff");
+  BOOST_TEST(book.begin(honest, 1, false, t0).has_value());
+  book.finish(honest, 1);
+  BOOST_TEST(book.begin(flooder, 2, true, t0 + 1s).has_value()); // its admitted sessions go on
+  book.finish(flooder, 2);
+
+  // Idle sessions stop counting as active, but their records still count: at
+  // five records a new session is refused until one is cancelled or expires.
+  for (std::uint64_t s = 60; s <= 61; ++s) {
+    BOOST_REQUIRE(book.begin(flooder, s, false, t0 + 10min).has_value());
+    auto rec = record();
+    rec.peer = flooder;
+    rec.session_id = s;
+    book.put(rec);
+    book.finish(flooder, s);
+  }
+  auto sixth = book.begin(flooder, 62, false, t0 + 10min);
+  BOOST_REQUIRE(!sixth.has_value());
+  BOOST_TEST(sixth.error().message() ==
+             "snapshot provider saturated for peer 12D3KooWflood: it holds 5 session records (limit 5); cancel "
+             "finished sessions or wait for them to expire");
+  // A finished session no longer counts (its peer did the work); a cancelled one is gone.
+  auto done = record();
+  done.peer = flooder;
+  done.session_id = 61;
+  done.last_confirmed_chunk = done.total_chunks - 1;
+  done.last_confirmed_update = done.total_updates - 1;
+  book.put(done);
+  BOOST_TEST(book.begin(flooder, 62, false, t0 + 10min).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(sessions_without_requests_for_the_record_expiry_are_handed_out_for_erasure) {
+  served_sessions book({.idle_expiry = 60s, .record_expiry = 1h});
+  auto old_rec = record();
+  old_rec.session_id = 1;
+  auto busy_rec = record();
+  busy_rec.session_id = 2;
+  // Records from before a restart count from the load.
+  book.load({old_rec, busy_rec}, t0);
+  BOOST_TEST(book.take_expired(t0 + 59min).empty());
+  BOOST_REQUIRE(book.begin(old_rec.peer, 2, true, t0 + 30min).has_value()); // session 2 is in flight
+  auto expired = book.take_expired(t0 + 61min);
+  BOOST_REQUIRE_EQUAL(expired.size(), 1u);
+  BOOST_TEST((expired[0] == served_sessions::key{old_rec.peer, 1}));
+  // Handed out: a request races nothing, it gets backpressure until the erasure is done.
+  auto during = book.begin(old_rec.peer, 1, true, t0 + 61min);
+  BOOST_REQUIRE(!during.has_value());
+  BOOST_TEST(during.error().is(provider_errc::backpressure));
+  BOOST_TEST(book.take_expired(t0 + 62min).empty()); // not handed out twice
+  book.erase(old_rec.peer, 1);
+  BOOST_TEST(book.find(old_rec.peer, 1) == nullptr);
+  book.finish(old_rec.peer, 2);
+  BOOST_TEST(book.take_expired(t0 + 89min).empty()); // its last request was at 30 min
+  BOOST_TEST(book.take_expired(t0 + 91min).size() == 1u);
+}
