@@ -118,7 +118,7 @@ result<std::unique_ptr<node>> node::start(node_config config) {
   auto d = std::make_unique<impl>();
   d->config = std::move(config);
   auto& cfg = d->config;
-  auto opened = storage::db::open(cfg.data_dir);
+  auto opened = storage::db::open(cfg.data_dir, cfg.db);
   if (!opened) return opened.error();
   d->db = std::shared_ptr<storage::db>(std::move(*opened));
   // The retention applies across restarts too (a lower setting takes effect now).

@@ -28,6 +28,7 @@
 #include "protocol/libp2p/identity.hpp"
 #include "protocol/libp2p/multiaddr.hpp"
 #include "protocol/snapshot/trust.hpp"
+#include "storage/db.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -50,6 +51,7 @@ struct node_config {
   consumer_config consumer;
   net::host_config host;
   std::size_t scheduler_threads = 0;       ///< 0 = one per core
+  storage::db_options db;                  ///< how `<data_dir>/db` is opened
   std::chrono::milliseconds provider_timeout{60'000}; ///< bridge timeout of one served request
   /// Tests only: see `node_actor_config::writer_proxy`.
   std::function<persistence_writer_actor(persistence_writer_actor writer)> writer_proxy;

@@ -156,6 +156,7 @@ result<std::unique_ptr<node_runtime>> node_runtime::start(node_options options) 
   config.consumer = options.consumer;
   config.host = options.host;
   config.scheduler_threads = options.scheduler_threads;
+  config.db.min_free_bytes = options.min_free_disk_bytes;
   auto started = actors::node::start(std::move(config));
   if (!started) return started.error();
   d->node = std::move(*started);

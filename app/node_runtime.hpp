@@ -17,6 +17,7 @@
 #include "protocol/libp2p/peer_id.hpp"
 #include "protocol/rlpx/fork_id.hpp"
 #include "protocol/snapshot/trust.hpp"
+#include "storage/db.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -46,6 +47,8 @@ struct node_options {
   net::host_config host;
   http::server_config http;                ///< `http.token` is the bearer token
   std::size_t scheduler_threads = 0;       ///< CAF worker threads; 0 = one per core
+  /// Free bytes the data directory's file system keeps (`storage::db_options`).
+  std::uint64_t min_free_disk_bytes = storage::db_options{}.min_free_bytes;
   /// RLPx (devp2p) listener, off when empty: "HOST:PORT".
   std::optional<std::string> rlpx_listen;
   /// The chain the RLPx eth Status speaks for (network id, genesis, fork

@@ -9,6 +9,9 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/statvfs.h>
+
+#include <cstdio>
 #include <system_error>
 
 namespace snapstream::storage {
@@ -21,6 +24,40 @@ db_impl::~db_impl() {
   handles.clear();
   rdb->Close().PermitUncheckedError();
   delete rdb;
+}
+
+namespace {
+
+std::string mib(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+} // namespace
+
+rocksdb::Status db_impl::check_space(std::uint64_t incoming) const {
+  if (min_free_bytes == 0) return rocksdb::Status::OK();
+  struct statvfs fs {};
+  if (::statvfs(data_dir.c_str(), &fs) != 0) return rocksdb::Status::OK(); // RocksDB reports what follows
+  const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes >= min_free_bytes && free_bytes - min_free_bytes >= incoming) return rocksdb::Status::OK();
+  std::string why = "disk full: ";
+  why.append(mib(free_bytes)).append(" free in ").append(data_dir.string()).append(", a write of ");
+  why.append(mib(incoming)).append(" would leave less than the ").append(mib(min_free_bytes));
+  why.append(" kept free (min_free_disk_bytes)");
+  return rocksdb::Status::NoSpace(why);
+}
+
+rocksdb::Status db_impl::write(rocksdb::WriteBatch& batch) const {
+  if (auto s = check_space(batch.GetDataSize()); !s.ok()) return s;
+  return rdb->Write(synced(), &batch);
+}
+
+rocksdb::Status db_impl::put(rocksdb::ColumnFamilyHandle* cf, const rocksdb::Slice& key,
+                             const rocksdb::Slice& value) const {
+  if (auto s = check_space(key.size() + value.size()); !s.ok()) return s;
+  return rdb->Put(synced(), cf, key, value);
 }
 
 result<std::optional<std::string>> db_impl::read_owner() const {
@@ -92,6 +129,7 @@ result<std::unique_ptr<db>> db::open(const std::filesystem::path& data_dir, cons
   auto impl = std::make_unique<detail::db_impl>();
   impl->data_dir = data_dir;
   impl->cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  impl->min_free_bytes = options.min_free_bytes;
 
   rocksdb::DBOptions dbo;
   dbo.create_if_missing = options.create_if_missing;
@@ -137,7 +175,7 @@ result<void> db::put_state(bytes_view key, bytes_view value) {
   rocksdb::WriteBatch batch;
   auto s = batch.Put(impl_->state, slice(key), slice(value));
   if (s.ok() && !*owner) s = batch.Put(impl_->meta, slice(detail::owner_key), slice(local_owner));
-  if (s.ok()) s = impl_->rdb->Write(detail::db_impl::synced(), &batch);
+  if (s.ok()) s = impl_->write(batch);
   return detail::check(s, "put state");
 }
 
@@ -202,7 +240,7 @@ result<void> db::clear_state() {
   }
   auto s = batch.DeleteRange(impl_->state, rocksdb::Slice(), end);
   if (s.ok()) s = batch.Delete(impl_->meta, slice(detail::owner_key));
-  if (s.ok()) s = impl_->rdb->Write(detail::db_impl::synced(), &batch);
+  if (s.ok()) s = impl_->write(batch);
   return detail::check(s, "clear state");
 }
 

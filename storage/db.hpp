@@ -31,6 +31,13 @@ struct db_options {
   bool create_if_missing = true;
   /// Shared LRU block cache of the live database, in bytes.
   std::size_t block_cache_bytes = 64u << 20;
+  /// Free bytes the data directory's file system must keep. A write that
+  /// would leave less is refused with `no_space` before RocksDB sees it: the
+  /// margin lets RocksDB's own flushes and compactions finish, and RocksDB
+  /// 7.8 as Debian 12 builds it aborts the process on the first ENOSPC (an
+  /// assertion in its file writer), so the node must never get there. 0
+  /// turns the check off.
+  std::uint64_t min_free_bytes = 256u << 20;
 };
 
 /// record count + SHA-256 over the canonical record encodings (docs/protocol.md

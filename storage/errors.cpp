@@ -18,6 +18,7 @@ std::string_view to_string(storage_errc e) noexcept {
     case storage_errc::invalid_import: return "invalid import";
     case storage_errc::other: return "storage failure";
     case storage_errc::not_available: return "not available";
+    case storage_errc::no_space: return "no space left";
   }
   return "unknown";
 }

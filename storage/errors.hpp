@@ -21,6 +21,7 @@ enum class storage_errc {
   invalid_import,      ///< an import file that does not follow the format
   other,               ///< any other RocksDB failure
   not_available,       ///< "not yet": a chunk of a snapshot still being synced whose pages are not all applied
+  no_space,            ///< the data directory's file system is (nearly) full: a write would pass `db_options::min_free_bytes`
 };
 
 [[nodiscard]] constexpr const char* category_name(storage_errc) noexcept { return "snapstream.storage"; }

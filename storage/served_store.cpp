@@ -74,7 +74,7 @@ result<void> served_store::save(const served_record& r) {
   const byte_buffer bytes = encode_served_record(r);
   rocksdb::WriteBatch batch;
   auto s = batch.Put(impl.served, served_key(r.session_id, r.peer), slice(bytes));
-  if (s.ok()) s = impl.rdb->Write(detail::db_impl::synced(), &batch);
+  if (s.ok()) s = impl.write(batch);
   return detail::check(s, "save " + name(r.session_id, r.peer));
 }
 
@@ -106,7 +106,7 @@ result<void> served_store::erase(std::uint64_t session_id, std::string_view peer
   auto& impl = db_->internals();
   rocksdb::WriteBatch batch;
   auto s = batch.Delete(impl.served, served_key(session_id, peer));
-  if (s.ok()) s = impl.rdb->Write(detail::db_impl::synced(), &batch);
+  if (s.ok()) s = impl.write(batch);
   return detail::check(s, "erase " + name(session_id, peer));
 }
 

@@ -63,7 +63,7 @@ result<void> put_cursor(rocksdb::WriteBatch& batch, detail::db_impl& impl, const
 }
 
 result<void> write(detail::db_impl& impl, rocksdb::WriteBatch& batch, const std::string& what) {
-  return detail::check(impl.rdb->Write(detail::db_impl::synced(), &batch), what);
+  return detail::check(impl.write(batch), what);
 }
 
 result<stored_session> load_rest(detail::db_impl& impl, session_record record) {
@@ -151,17 +151,6 @@ result<void> check_not_applied(detail::db_impl& impl, std::uint64_t id, std::uin
 }
 
 } // namespace
-
-std::string_view to_string(session_state s) noexcept {
-  switch (s) {
-    case session_state::planning: return "planning";
-    case session_state::syncing: return "syncing";
-    case session_state::verified: return "verified";
-    case session_state::failed: return "failed";
-    case session_state::cancelled: return "cancelled";
-  }
-  return "unknown";
-}
 
 byte_buffer encode_session_record(const session_record& r) {
   detail::record_writer w;
@@ -310,7 +299,7 @@ result<void> session_store::save_provider(const provider_session_record& p) {
   auto& impl = db_->internals();
   const byte_buffer bytes = encode_provider_record(p);
   const std::string what = "save provider " + p.peer + " of " + name(p.session_id);
-  return detail::check(impl.rdb->Put(detail::db_impl::synced(), impl.sessions, provider_key(p.session_id, p.peer),
+  return detail::check(impl.put(impl.sessions, provider_key(p.session_id, p.peer),
                                      slice(bytes)),
                        what);
 }
@@ -412,7 +401,7 @@ result<void> session_store::erase(std::uint64_t session_id) {
   for (const char tag : {'u', 'a', 'k'}) {
     if (s.ok()) s = batch.DeleteRange(impl.sessions, session_key(tag, session_id), session_end(tag, session_id));
   }
-  if (s.ok()) s = impl.rdb->Write(detail::db_impl::synced(), &batch);
+  if (s.ok()) s = impl.write(batch);
   return detail::check(s, "erase " + name(session_id));
 }
 

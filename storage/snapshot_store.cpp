@@ -346,7 +346,7 @@ result<void> remove_snapshot(detail::db_impl& impl, const snapshot_info& info) {
       s = batch.DeleteRange(impl.snapshots, detail::root_index_key(tag, root, 0), detail::per_root_end(tag, root));
     }
   }
-  if (s.ok()) s = impl.rdb->Write(detail::db_impl::synced(), &batch);
+  if (s.ok()) s = impl.write(batch);
   if (!s.ok()) return from_status(s, "remove snapshot " + info.plan_id);
   {
     std::unique_lock lock(impl.checkpoints_mutex);
@@ -632,7 +632,7 @@ result<snapshot_info> snapshot_store::build(const build_options& options, const 
     s = batch.Put(impl.snapshots, detail::page_index_key(p.state_root, i), slice(first_keys[i]));
   }
   if (s.ok()) s = batch.Put(impl.snapshots, detail::update_key(head->length), slice(update_bytes));
-  if (s.ok()) s = impl.rdb->Write(detail::db_impl::synced(), &batch);
+  if (s.ok()) s = impl.write(batch);
   if (!s.ok()) return from_status(s, "build snapshot: store " + id);
   (*guard)->release();
   return info;
@@ -692,7 +692,7 @@ result<snapshot_info> snapshot_store::register_synced(bytes_view plan_bytes, std
   for (std::size_t i = 0; s.ok() && i < updates.size(); ++i) {
     s = batch.Put(impl.snapshots, detail::synced_update_key(p->state_root, i), slice(updates[i]));
   }
-  if (s.ok()) s = impl.rdb->Write(detail::db_impl::synced(), &batch);
+  if (s.ok()) s = impl.write(batch);
   if (!s.ok()) return from_status(s, what);
   return info;
 }
@@ -746,7 +746,7 @@ result<snapshot_info> snapshot_store::finalize_synced(std::string_view plan_id) 
   if (auto ok = publish_checkpoint(tmp, dir / info->plan_id, **guard, what); !ok) return ok.error();
   info->complete = true;
   const byte_buffer info_bytes = encode_info(*info);
-  auto s = impl.rdb->Put(detail::db_impl::synced(), impl.snapshots, detail::info_key(*root), slice(info_bytes));
+  auto s = impl.put(impl.snapshots, detail::info_key(*root), slice(info_bytes));
   if (!s.ok()) return from_status(s, what);
   (*guard)->release();
   return *info;

@@ -74,7 +74,9 @@ result<load_stats> import_state(db& d, std::istream& in) {
     ++stats.records;
     stats.bytes += snapshot::encoded_record_size(k->size(), v->size());
     if (batch.GetDataSize() >= batch_bytes) {
-      if (auto s = impl.rdb->Write(rocksdb::WriteOptions(), &batch); !s.ok()) return detail::from_status(s, "import");
+      auto s = impl.check_space(batch.GetDataSize());
+      if (s.ok()) s = impl.rdb->Write(rocksdb::WriteOptions(), &batch);
+      if (!s.ok()) return detail::from_status(s, "import");
       batch.Clear();
     }
     return {};
@@ -100,7 +102,7 @@ result<load_stats> import_state(db& d, std::istream& in) {
   if (!pending.empty()) {
     if (auto ok = process(pending); !ok) return ok.error();
   }
-  auto s = impl.rdb->Write(detail::db_impl::synced(), &batch);
+  auto s = impl.write(batch);
   if (!s.ok()) return detail::from_status(s, "import");
   return stats;
 }
@@ -172,7 +174,10 @@ result<load_stats> generate_state(db& d, std::uint64_t bytes, std::uint64_t seed
     return detail::from_status(s, "generate");
   };
   while (stats.bytes < bytes) {
+    // The whole rest of the state goes through these files: keep the margin
+    // for it (an SST writer meeting ENOSPC aborts, see db_options).
     if (!open) {
+      if (auto s = impl.check_space(bytes - stats.bytes); !s.ok()) return fail(s);
       files.push_back((tmp / ("part-" + std::to_string(files.size()) + ".sst")).string());
       if (auto s = writer.Open(files.back()); !s.ok()) return fail(s);
       open = true;
@@ -203,7 +208,7 @@ result<load_stats> generate_state(db& d, std::uint64_t bytes, std::uint64_t seed
   if (!*owned) {
     rocksdb::WriteBatch batch;
     auto s = batch.Put(impl.meta, slice(detail::owner_key), slice(local_owner));
-    if (s.ok()) s = impl.rdb->Write(detail::db_impl::synced(), &batch);
+    if (s.ok()) s = impl.write(batch);
     if (!s.ok()) return fail(s);
   }
   if (!files.empty()) {

@@ -653,6 +653,11 @@ void add_top_level(std::vector<setting>& t) {
   t.push_back({.key = "scheduler_threads",
                .doc = "CAF worker threads; 0 = one per core",
                .parser = uint_value([](auto& o) -> auto& { return o.scheduler_threads; }, 0, 1024)});
+  t.push_back({.key = "min_free_disk_bytes",
+               .doc = "free space the data directory's file system keeps: a write that would leave less fails with "
+                      "`no_space` (a sync fails, resumable once space is freed; the node stays up); 0 = no check",
+               .parser = uint_value([](auto& o) -> auto& { return o.min_free_disk_bytes; }, 0, 1ull << 50,
+                                    unit::bytes)});
   t.push_back({.key = "retain_snapshots",
                .doc = "complete snapshots the node keeps servable, built and synced ones together; a build, and a "
                       "finished sync, prune the older ones (partial snapshots, still being synced, are kept)",

@@ -7,6 +7,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
 
 #include <filesystem>
 #include <map>
@@ -59,6 +60,18 @@ struct db_impl {
     w.sync = true;
     return w;
   }
+
+  /// Free bytes the file system must keep (`db_options::min_free_bytes`).
+  std::uint64_t min_free_bytes = 0;
+  /// OK when writing `incoming` more bytes leaves at least `min_free_bytes`
+  /// free in the data directory's file system; else a NoSpace status that
+  /// says how much is free and what is kept.
+  [[nodiscard]] rocksdb::Status check_space(std::uint64_t incoming) const;
+  /// Every durable write of storage/: `check_space` for the batch, then a
+  /// synced write.
+  [[nodiscard]] rocksdb::Status write(rocksdb::WriteBatch& batch) const;
+  [[nodiscard]] rocksdb::Status put(rocksdb::ColumnFamilyHandle* cf, const rocksdb::Slice& key,
+                                    const rocksdb::Slice& value) const;
 
   /// The owner marker (caller holds owner_mutex when it will write after).
   [[nodiscard]] result<std::optional<std::string>> read_owner() const;

@@ -9,7 +9,7 @@ error from_status(const rocksdb::Status& s, const std::string& what) {
     case rocksdb::Status::kCorruption: code = storage_errc::corruption; break;
     case rocksdb::Status::kNotSupported: code = storage_errc::not_supported; break;
     case rocksdb::Status::kInvalidArgument: code = storage_errc::invalid_argument; break;
-    case rocksdb::Status::kIOError: code = storage_errc::io_error; break;
+    case rocksdb::Status::kIOError: code = s.IsNoSpace() ? storage_errc::no_space : storage_errc::io_error; break;
     case rocksdb::Status::kBusy:
     case rocksdb::Status::kTimedOut:
     case rocksdb::Status::kTryAgain: code = storage_errc::busy; break;

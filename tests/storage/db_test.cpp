@@ -6,8 +6,12 @@
 #include "storage/db.hpp"
 #include "storage/session_store.hpp"
 #include "storage/state_loader.hpp"
+#include "storage/detail/db_impl.hpp"
 #include "temp_dir.hpp"
 
+#include <rocksdb/db.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -236,7 +240,8 @@ BOOST_AUTO_TEST_CASE(corrupt_database_files_map_to_typed_errors) {
   auto d = db::open(dir.path());
   BOOST_REQUIRE(!d);
   BOOST_TEST(d.error().is(storage_errc::corruption), d.error().message());
-  BOOST_TEST(d.error().message().rfind("open " + (dir.path() / "db").string() + ": ", 0) == 0, d.error().message());
+  BOOST_TEST(d.error().message().rfind(std::string("open ").append((dir.path() / "db").string()).append(": "), 0) == 0,
+             d.error().message());
 
   temp_dir missing;
   db_options options;
@@ -244,6 +249,112 @@ BOOST_AUTO_TEST_CASE(corrupt_database_files_map_to_typed_errors) {
   auto none = db::open(missing.path(), options);
   BOOST_REQUIRE(!none);
   BOOST_TEST(none.error().is(storage_errc::invalid_argument), none.error().message());
+}
+
+namespace {
+
+/// The state's SST files, largest first (after `generate_state` and a flush).
+std::vector<std::filesystem::path> sst_files(const std::filesystem::path& db_dir) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(db_dir))
+    if (e.path().extension() == ".sst") out.push_back(e.path());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::filesystem::file_size(a) > std::filesystem::file_size(b);
+  });
+  return out;
+}
+
+/// A state of `bytes` flushed into SST files, then closed.
+void flushed_state(const std::filesystem::path& data_dir, std::uint64_t bytes) {
+  auto d = db::open(data_dir);
+  BOOST_REQUIRE(d.has_value());
+  BOOST_REQUIRE(generate_state(**d, bytes, 7).has_value());
+  auto& impl = (*d)->internals();
+  BOOST_REQUIRE(impl.rdb->Flush(rocksdb::FlushOptions(), impl.state).ok());
+}
+
+} // namespace
+
+// A byte flipped on disk inside a data block of the state: the database may
+// open, but reading the state fails with `corruption` (RocksDB's block
+// checksums), never a digest of different bytes, and the process goes on.
+BOOST_AUTO_TEST_CASE(a_flipped_byte_in_an_sst_file_is_a_typed_error_not_a_wrong_answer) {
+  temp_dir dir;
+  flushed_state(dir.path(), 2u << 20);
+  {
+    auto d = db::open(dir.path());
+    BOOST_REQUIRE(d.has_value());
+    BOOST_REQUIRE((*d)->digest_state().has_value()); // readable before the flip
+  }
+  const auto files = sst_files(dir.path() / "db");
+  BOOST_REQUIRE(!files.empty());
+  {
+    std::fstream f(files.front(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(4096); // inside the first data block's payload, far from the footer
+    char c = 0;
+    f.get(c);
+    f.seekp(4096);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  auto d = db::open(dir.path());
+  if (!d) {
+    BOOST_TEST(d.error().is(storage_errc::corruption), d.error().message());
+    return;
+  }
+  auto digest = (*d)->digest_state();
+  BOOST_REQUIRE_MESSAGE(!digest.has_value(), "a corrupt state gave a digest");
+  BOOST_TEST(digest.error().is(storage_errc::corruption), digest.error().message());
+  BOOST_TEST(digest.error().message().find("block checksum mismatch") != std::string::npos, digest.error().message());
+  // The rest of the database still answers (the node stays up and serves HTTP).
+  BOOST_TEST((*d)->state_owner().has_value());
+}
+
+// The MANIFEST that CURRENT names is gone: opening is a typed error naming
+// the directory, not a crash and not an empty database.
+BOOST_AUTO_TEST_CASE(a_missing_manifest_is_a_typed_error_at_open) {
+  temp_dir dir;
+  flushed_state(dir.path(), 64u << 10);
+  std::size_t removed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() / "db"))
+    if (e.path().filename().string().starts_with("MANIFEST-")) removed += std::filesystem::remove(e.path()) ? 1 : 0;
+  BOOST_REQUIRE(removed >= 1u);
+  auto d = db::open(dir.path());
+  BOOST_REQUIRE(!d.has_value());
+  BOOST_TEST((d.error().is(storage_errc::corruption) || d.error().is(storage_errc::io_error)), d.error().message());
+  BOOST_TEST(d.error().message().rfind(std::string("open ").append((dir.path() / "db").string()).append(": "), 0) == 0,
+             d.error().message());
+}
+
+// A write that would leave less free space than the database keeps is
+// refused whole, with `no_space` and a message that says how much is free;
+// what was written before stays readable, and reads go on.
+BOOST_AUTO_TEST_CASE(a_write_that_would_pass_the_free_space_margin_is_refused_with_no_space) {
+  temp_dir dir;
+  {
+    auto d = open_db(dir.path());
+    BOOST_REQUIRE(d->put_state(as_bytes("a"), as_bytes("1")).has_value());
+  }
+  db_options all_of_it;
+  all_of_it.min_free_bytes = std::uint64_t{1} << 60; // more than any disk has
+  auto d = db::open(dir.path(), all_of_it);
+  BOOST_REQUIRE(d.has_value());
+  auto refused = (*d)->put_state(as_bytes("b"), as_bytes("2"));
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().is(storage_errc::no_space), refused.error().message());
+  const std::string why = refused.error().message();
+  BOOST_TEST(why.find("disk full: ") != std::string::npos, why);
+  BOOST_TEST(why.find(std::string(" free in ").append(dir.path().string())) != std::string::npos, why);
+  BOOST_TEST(why.find("min_free_disk_bytes") != std::string::npos, why);
+  BOOST_TEST(value_of(**d, "a") == "1");
+  BOOST_TEST(!(*d)->get_state(as_bytes("b"))->has_value());
+  d->reset();
+
+  db_options unchecked;
+  unchecked.min_free_bytes = 0;
+  auto open = db::open(dir.path(), unchecked);
+  BOOST_REQUIRE(open.has_value());
+  BOOST_TEST((*open)->put_state(as_bytes("b"), as_bytes("2")).has_value());
+  BOOST_TEST(value_of(**open, "b") == "2");
 }
 
 BOOST_AUTO_TEST_CASE(a_corrupt_stored_record_is_reported_by_session_and_field) {
