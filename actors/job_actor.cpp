@@ -817,9 +817,13 @@ void finalize(self_pointer self) {
     .then(
       [self, plan_id](result<void>& made) {
         auto& st = self->state;
-        if (!made)
-          // The sync is verified and applied; only serving it on failed.
+        if (!made) {
+          // The store's own count of applied pages disagrees, or the disk
+          // is full: never "verified". The record stays in `chunks`, so a
+          // resume finalizes again (or fetches what is missing).
           log::warn("job", "finalize_failed", {{"session", st.record.session_id}, {"reason", made.error().message()}});
+          return fail_job(self, session_errc::local, "could not finalize the snapshot: " + made.error().message());
+        }
         st.pending.state = storage::session_state::verified;
         st.pending.error.clear();
         st.pending.error_code.clear();
