@@ -782,6 +782,10 @@ void add_host(std::vector<setting>& t) {
   t.push_back({.key = "host.max_connections",
                .doc = "connections open at once; more inbound are closed after accept",
                .parser = uint_value([](auto& o) -> auto& { return o.host.max_connections; }, 1, 1'000'000)});
+  t.push_back({.key = "host.max_connections_per_ip",
+               .doc = "inbound connections from one IPv4 address or IPv6 /56, loopback included; more are closed "
+                      "after accept",
+               .parser = uint_value([](auto& o) -> auto& { return o.host.max_connections_per_ip; }, 1, 1'000'000)});
   t.push_back({.key = "host.max_streams_per_connection",
                .doc = "Yamux streams per connection",
                .parser = uint_value([](auto& o) -> auto& { return o.host.max_streams_per_connection; }, 1, 65536)});

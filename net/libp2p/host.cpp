@@ -15,11 +15,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using detail::clock;
 
-protocol_spec snapshots_v1_2() { return {"/rpp/snapshots/1.2.0", 1024 * 1024, 16 * 1024 * 1024}; }
-protocol_spec snapshots_v1_1() { return {"/rpp/snapshots/1.1.0", 1024 * 1024, 16 * 1024 * 1024}; }
-protocol_spec snapshots_v1_0() { return {"/rpp/snapshots/1.0.0", 1024 * 1024, 10 * 1024 * 1024}; }
-std::vector<protocol_spec> snapshot_protocols() { return {snapshots_v1_2(), snapshots_v1_1(), snapshots_v1_0()}; }
-
 namespace {
 
 clock::time_point deadline_after(std::chrono::milliseconds timeout) {
@@ -180,6 +175,12 @@ std::vector<peer_info> host::peers() const {
 }
 
 std::size_t host::connection_count() const noexcept { return core_->connections_.size(); }
+
+std::size_t host::stream_count() const noexcept {
+  std::size_t n = 0;
+  for (const auto& c : core_->connections_) n += c->stream_count();
+  return n;
+}
 
 void host::disconnect(const libp2p::peer_id& peer) {
   auto conns = core_->connections_;

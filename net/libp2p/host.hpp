@@ -165,6 +165,9 @@ public:
   [[nodiscard]] std::vector<peer_info> peers() const;
   /// Number of open connections (handshakes included).
   [[nodiscard]] std::size_t connection_count() const noexcept;
+  /// Number of open Yamux streams, summed over every connection (both
+  /// directions; a stream counts until it is closed both ways or reset).
+  [[nodiscard]] std::size_t stream_count() const noexcept;
 
   /// Closes every connection to `peer` (GoAway, then close).
   void disconnect(const libp2p::peer_id& peer);

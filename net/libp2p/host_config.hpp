@@ -13,6 +13,12 @@ struct host_config {
   /// Connections open at once (inbound and outbound, handshakes included).
   /// Inbound connections over the cap are closed right after accept.
   std::size_t max_connections = 128;
+  /// Inbound connections (handshakes included) open at once from one remote
+  /// address: one IPv4 address, or one IPv6 /56 (the prefix go-libp2p's
+  /// resource manager groups by). Inbound connections over the cap are closed
+  /// right after accept, so one address cannot take every slot of
+  /// `max_connections`. Outbound connections do not count.
+  std::size_t max_connections_per_ip = 16;
   /// Yamux streams open at once on one connection (both directions).
   /// Inbound streams over the cap are refused with RST.
   std::uint32_t max_streams_per_connection = 256;
@@ -37,6 +43,10 @@ struct host_config {
   /// Largest Yamux Data frame accepted. Bytes.
   std::uint32_t max_yamux_frame = 16 * 1024 * 1024;
   /// Unsent bytes queued on one connection before writers wait. Bytes.
+  /// The reader also stops reading the socket while more than
+  /// `2 * max_write_buffer + 64 KiB` is queued: frames a peer provokes
+  /// (pongs, ACKs, RSTs, window updates) cannot pile up while it does not
+  /// read; the writer's stall timeout then closes the connection.
   std::size_t max_write_buffer = 1024 * 1024;
   /// How long `stop()` lets connections flush their GoAway before closing them hard.
   std::chrono::milliseconds shutdown_grace{1'000};

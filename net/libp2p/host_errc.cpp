@@ -21,6 +21,7 @@ std::string_view to_string(host_errc e) noexcept {
     case host_errc::response_too_large: return "response too large";
     case host_errc::handler_failed: return "request handler failed";
     case host_errc::io_error: return "i/o error";
+    case host_errc::connection_limit_per_ip: return "connection limit per address reached";
   }
   return "unknown";
 }

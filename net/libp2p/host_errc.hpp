@@ -25,6 +25,7 @@ enum class host_errc {
   response_too_large, ///< a response above the protocol's `max_response_size`
   handler_failed,     ///< the local request handler failed (the stream was reset)
   io_error,           ///< a socket error
+  connection_limit_per_ip, ///< `max_connections_per_ip` reached for the remote's address
 };
 
 [[nodiscard]] constexpr const char* category_name(host_errc) noexcept { return "snapstream.net.libp2p"; }

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -43,6 +44,14 @@ bool quiet_reason(const error& e) {
 }
 
 } // namespace
+
+address_group group_of(const asio::ip::address& address) {
+  if (address.is_v4()) return asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4()).to_bytes();
+  address_group g = address.to_v6().to_bytes();
+  if (address.to_v6().is_v4_mapped()) return g;
+  std::fill(g.begin() + 7, g.end(), std::uint8_t{0}); // /56
+  return g;
+}
 
 /// Where a multistream-select negotiation reads and writes: the socket
 /// (raw, or sealed by Noise) during the upgrade, or a Yamux stream. What the
@@ -100,7 +109,10 @@ connection::connection(std::shared_ptr<host_core> host, asio::ip::tcp::socket so
     idle_since_(clock::now()) {
   boost::system::error_code ec;
   const auto ep = socket_.remote_endpoint(ec);
-  if (!ec) remote_address_ = to_multiaddr(ep);
+  if (!ec) {
+    remote_address_ = to_multiaddr(ep);
+    remote_group_ = group_of(ep.address());
+  }
 }
 
 connection::~connection() = default;
@@ -285,6 +297,16 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
     }
     if (!self->session_.output().empty()) self->wake_writer();
     if (self->closed_) break;
+    // Frames the peer provokes (pongs, ACKs, RSTs, window updates) queue up
+    // without bound if it sends but never reads: stop reading until the
+    // writer drains the queue (or its stall timeout closes the connection).
+    while (!self->closed_ && self->session_.output().size() > self->read_pause_threshold()) {
+      self->wake_writer();
+      if (co_await self->drained_.wait_until(clock::time_point::max()) == wake::cancelled) {
+        self->close(self->host_->stopped_error());
+      }
+    }
+    if (self->closed_) break;
     if (self->rx_begin_ == self->rx_end_) {
       self->rx_begin_ = self->rx_end_ = 0;
     } else if (self->rx_.size() - self->rx_end_ < max_noise_frame) {
@@ -339,12 +361,14 @@ awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
       self->close(r.error());
       break;
     }
+    self->writing_ = true;
     self->drained_.notify_all();
     // A peer that stops reading would block this write forever and keep the
     // connection (and its slot) alive: the stall timeout bounds it.
     const auto stall = self->config().stream_stall_timeout;
     auto send = asio::async_write(self->socket_, asio::buffer(self->wire_.data(), need), asio::deferred);
     auto sent = co_await with_deadline(std::move(send), clock::now() + stall);
+    self->writing_ = false;
     const auto ec = sent ? std::get<0>(*sent) : boost::system::error_code();
     if (!sent || ec) {
       if (!sent) {
@@ -385,12 +409,31 @@ void connection::close(const error& reason, bool graceful) {
   if (graceful_close_) {
     session_.go_away(libp2p::yamux_go_away::normal);
   } else {
+    send_final_frames();
     boost::system::error_code ignored;
     socket_.close(ignored);
   }
   wake_writer();
   drained_.notify_all();
   host_->on_closed(this);
+}
+
+void connection::send_final_frames() {
+  // Only between writes: a write in progress may have sent part of a frame.
+  if (!upgraded_ || !transport_ || writing_ || session_.output().empty()) return;
+  byte_buffer wire;
+  if (!transport_->seal(session_.output(), wire)) return;
+  session_.output().clear();
+  // Best effort and never blocking: a peer that does not read loses them.
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
+  (void)socket_.write_some(asio::buffer(wire.data(), wire.size()), ignored);
+}
+
+std::size_t connection::read_pause_threshold() const noexcept {
+  // Stream writers stop adding at `max_write_buffer` and may overshoot by one
+  // chunk of the same size; beyond that the queue is the peer's doing.
+  return 2 * std::max<std::size_t>(config().max_write_buffer, 1) + 64 * 1024;
 }
 
 // ------------------------------------------------------------------ yamux events

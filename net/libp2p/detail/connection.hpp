@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -27,6 +28,12 @@ namespace snapstream::net::detail {
 
 class host_core;
 struct negotiation_channel;
+
+/// What `host_config::max_connections_per_ip` counts inbound connections
+/// under: an IPv4 address (as its v4-mapped IPv6 form), or an IPv6 /56
+/// prefix (the other bytes zero).
+using address_group = std::array<std::uint8_t, 16>;
+[[nodiscard]] address_group group_of(const boost::asio::ip::address& address);
 
 /// The state of one stream, shared by the connection and the `stream` handle.
 struct stream_state {
@@ -71,6 +78,7 @@ public:
   [[nodiscard]] bool usable() const noexcept { return is_open() && !session_.remote_went_away(); }
   [[nodiscard]] const libp2p::peer_id& remote() const noexcept { return remote_; }
   [[nodiscard]] const libp2p::multiaddr& remote_address() const noexcept { return remote_address_; }
+  [[nodiscard]] const address_group& remote_group() const noexcept { return remote_group_; }
   [[nodiscard]] bool outbound() const noexcept { return outbound_; }
   [[nodiscard]] std::size_t stream_count() const noexcept { return streams_.size(); }
   [[nodiscard]] const std::set<std::string>& protocols() const noexcept { return protocols_; }
@@ -138,6 +146,11 @@ private:
   /// Waits on `list` until notified or min(deadline, stall); converts timeouts.
   boost::asio::awaitable<result<void>> wait(wait_list& list, stream_state& st, clock::time_point deadline);
   void finish(stream_state& st, const error& reason);
+  /// On a hard close: writes what the session still has queued (a protocol
+  /// error's GoAway) if the socket takes it at once and no write is in flight.
+  void send_final_frames();
+  /// Queued output above which the reader stops reading the socket.
+  [[nodiscard]] std::size_t read_pause_threshold() const noexcept;
   void forget(std::uint32_t id);
   void wake_writer() { write_wake_.notify_all(); }
   [[nodiscard]] std::shared_ptr<stream_state> find(std::uint32_t id) const;
@@ -152,6 +165,7 @@ private:
   error close_reason_;
   libp2p::peer_id remote_;
   libp2p::multiaddr remote_address_;
+  address_group remote_group_{};
   std::chrono::system_clock::time_point connected_at_;
 
   std::optional<libp2p::noise_transport> transport_;
@@ -169,6 +183,7 @@ private:
 
   wait_list write_wake_;       ///< the writer: output queued or closing
   wait_list drained_;          ///< stream writers waiting for the output queue to drain
+  bool writing_ = false;       ///< the writer has sealed bytes in flight on the socket
   bool reader_done_ = false;
   bool writer_done_ = false;
 };

@@ -243,6 +243,20 @@ awaitable<void> accept_loop(std::shared_ptr<host_core> core, asio::ip::tcp::acce
       socket.close(ignored);
       continue;
     }
+    const auto remote = socket.remote_endpoint(ignored);
+    const address_group group = group_of(remote.address());
+    const auto same_address = std::count_if(core->connections_.begin(), core->connections_.end(),
+                                            [&](const std::shared_ptr<connection>& c) {
+                                              return !c->outbound() && c->remote_group() == group;
+                                            });
+    if (static_cast<std::size_t>(same_address) >= core->config_.max_connections_per_ip) {
+      log::warn(log_component, "connection_refused",
+                {{"address", to_multiaddr(remote).to_string()},
+                 {"code", to_string(host_errc::connection_limit_per_ip)},
+                 {"reason", std::to_string(same_address) + " connections open from this address"}});
+      socket.close(ignored);
+      continue;
+    }
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     auto conn = std::make_shared<connection>(core, std::move(socket), false);
     core->connections_.push_back(conn);
