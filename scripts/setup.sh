@@ -10,6 +10,8 @@ packages=(
   libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsecp256k1-dev libsnappy-dev
   rsync gnuplot-nox procps curl
+  # clang and its libFuzzer runtime: the fuzz targets (tests/fuzz, scripts/fuzz.sh)
+  clang libclang-rt-14-dev
 )
 
 # `--with-browser` (scripts/test.sh): also Debian's Chromium, which the

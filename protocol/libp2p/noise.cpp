@@ -383,6 +383,8 @@ noise_handshake noise_handshake::responder(const identity& local) {
 }
 
 result<void> noise_handshake::write(byte_buffer& out) {
+  if (failed_) return handshake_error("noise handshake already failed");
+  const bool turn = xx_.my_turn(); // writing out of turn is the caller's slip, not a failure
   const std::size_t at = out.size();
   out.resize(at + noise_length_prefix);
   // The first message (-> e) carries no payload: nothing protects it yet.
@@ -390,6 +392,7 @@ result<void> noise_handshake::write(byte_buffer& out) {
   if (xx_.messages_done() > 0) body = payload_;
   if (auto r = xx_.write_message(body, out); !r) {
     out.resize(at);
+    failed_ = turn;
     return r;
   }
   store_be16(out.data() + at, static_cast<std::uint16_t>(out.size() - at - noise_length_prefix));
@@ -397,11 +400,20 @@ result<void> noise_handshake::write(byte_buffer& out) {
 }
 
 result<void> noise_handshake::read(bytes_view message) {
+  if (failed_) return handshake_error("noise handshake already failed");
   const bool first = xx_.messages_done() == 0;
+  const bool turn = !xx_.my_turn() && !xx_.finished(); // reading out of turn changes nothing
   auto payload = xx_.read_message(message);
-  if (!payload) return payload.error();
+  // The machine has taken the message (and for the third, finished) before
+  // its payload is checked: a failure ends the handshake either way.
+  if (!payload) {
+    failed_ = turn;
+    return payload.error();
+  }
   if (first) return {}; // the dialer's `-> e` message has nothing to authenticate
-  return check_payload(*payload);
+  auto checked = check_payload(*payload);
+  if (!checked) failed_ = true;
+  return checked;
 }
 
 result<void> noise_handshake::check_payload(bytes_view payload) {

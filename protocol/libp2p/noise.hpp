@@ -185,6 +185,7 @@ public:
                                                  const noise_keypair& ephemeral_key);
 
   /// Appends this side's next message, with its 2-byte length prefix, to `out`.
+  /// After any failure of `read` or `write`, fails with `noise_handshake_failed`.
   [[nodiscard]] result<void> write(byte_buffer& out);
   /// Processes the peer's next message body. Fails with
   /// `noise_handshake_failed` (malformed), `noise_decrypt_failed` (bad tag),
@@ -193,7 +194,9 @@ public:
   [[nodiscard]] result<void> read(bytes_view message);
 
   [[nodiscard]] bool my_turn() const noexcept { return xx_.my_turn(); }
-  [[nodiscard]] bool complete() const noexcept { return xx_.finished(); }
+  /// True once the third message went through and the remote was
+  /// authenticated; never after a failed `read` or `write`.
+  [[nodiscard]] bool complete() const noexcept { return xx_.finished() && !failed_; }
   /// The authenticated remote peer (valid once its payload was read).
   [[nodiscard]] const peer_id& remote_peer() const noexcept { return remote_; }
   /// The transport (only once `complete()`).
@@ -208,6 +211,7 @@ private:
   std::optional<peer_id> expected_;
   peer_id remote_;
   noise_xx xx_;
+  bool failed_ = false; // a read or write failed: the handshake is over
 };
 
 } // namespace snapstream::libp2p

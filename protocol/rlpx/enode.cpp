@@ -47,12 +47,17 @@ result<enode_url> parse_enode(std::string_view url) {
       return bad("IPv6 host must be [address]:port");
     host = rest.substr(1, close - 1);
     port = rest.substr(close + 2);
+    // Only an IPv6 address goes in brackets (format_enode brackets a host
+    // with a ':' and nothing else, so anything else would not read back).
+    const bool ipv6_chars = host.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+    if (!ipv6_chars || host.find(':') == std::string_view::npos) return bad("IPv6 host must be [address]:port");
   } else {
     const auto colon = rest.rfind(':');
     if (colon == std::string_view::npos) return bad("missing ':port'");
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
     if (host.find(':') != std::string_view::npos) return bad("IPv6 host must be bracketed");
+    if (host.find_first_of("[]") != std::string_view::npos) return bad("IPv6 host must be [address]:port");
   }
   if (host.empty()) return bad("missing host");
   auto p = parse_port(port, "port");

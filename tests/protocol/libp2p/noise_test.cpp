@@ -253,6 +253,52 @@ BOOST_AUTO_TEST_CASE(forged_identity_signature_fails_authentication) {
   BOOST_TEST(r.error().is(libp2p_errc::authentication_failed));
 }
 
+BOOST_AUTO_TEST_CASE(a_responder_refusing_the_third_message_is_not_complete_and_goes_no_further) {
+  // Found by fuzz_noise: the XX machine has finished once it took message 3,
+  // before the identity in its payload is checked; a refused payload must
+  // not leave the handshake reporting `complete()`.
+  const identity b = identity::generate(), c = identity::generate();
+  auto l = noise_handshake::responder(b);
+  const noise_keypair is = noise_keypair::generate();
+  noise_xx dialer(true, is, noise_keypair::generate(), {});
+  byte_buffer m1, m2, m3;
+  BOOST_REQUIRE(dialer.write_message({}, m1).has_value());
+  BOOST_REQUIRE(l.read(m1).has_value());
+  BOOST_REQUIRE(l.write(m2).has_value());
+  BOOST_REQUIRE(dialer.read_message(body(m2)).has_value());
+  // `c` signs a static key that is not the dialer's.
+  byte_buffer payload;
+  libp2p::detail::pb_put_bytes(payload, 1, c.public_key_protobuf());
+  byte_buffer signed_data(as_bytes("noise-libp2p-static-key:").begin(), as_bytes("noise-libp2p-static-key:").end());
+  append(signed_data, noise_keypair::generate().public_key);
+  libp2p::detail::pb_put_bytes(payload, 2, c.sign(signed_data));
+  BOOST_REQUIRE(dialer.write_message(payload, m3).has_value());
+
+  auto r = l.read(m3);
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().is(libp2p_errc::authentication_failed));
+  BOOST_TEST(!l.complete());
+  BOOST_TEST(l.remote_peer().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_dialer_refusing_the_second_message_writes_nothing_more) {
+  const identity a = identity::generate();
+  auto d = noise_handshake::initiator(a, std::nullopt);
+  noise_xx bare(false, noise_keypair::generate(), noise_keypair::generate(), {});
+  byte_buffer m1, m2;
+  BOOST_REQUIRE(d.write(m1).has_value());
+  BOOST_REQUIRE(bare.read_message(body(m1)).has_value());
+  BOOST_REQUIRE(bare.write_message({}, m2).has_value());
+  BOOST_REQUIRE(!d.read(m2).has_value());
+
+  byte_buffer m3;
+  auto w = d.write(m3);
+  BOOST_REQUIRE(!w.has_value());
+  BOOST_TEST(w.error().is(libp2p_errc::noise_handshake_failed));
+  BOOST_TEST(m3.empty());
+  BOOST_TEST(!d.complete());
+}
+
 BOOST_AUTO_TEST_CASE(payload_without_identity_is_refused) {
   const identity a = identity::generate();
   auto d = noise_handshake::initiator(a, std::nullopt);

@@ -55,3 +55,18 @@ BOOST_AUTO_TEST_CASE(rejects_malformed_urls_naming_the_part) {
     BOOST_TEST(e.error().message() == c.message);
   }
 }
+
+BOOST_AUTO_TEST_CASE(only_an_ipv6_address_is_taken_in_brackets) {
+  // Found by fuzz_rlp: "[[]" was taken as the host "[", which format_enode
+  // then wrote as a URL parse_enode refuses.
+  for (const std::string host : {"[[]", "[]]", "[abc]", "[host.example]", "a[b", "a]b"}) {
+    const auto e = parse_enode("enode://" + id + "@" + host + ":30303");
+    BOOST_TEST_INFO(host);
+    BOOST_REQUIRE(!e.has_value());
+    BOOST_TEST(e.error().message().find("IPv6 host must be") != std::string::npos);
+  }
+  const auto v6 = parse_enode("enode://" + id + "@[::ffff:10.0.0.1]:30303");
+  BOOST_REQUIRE(v6.has_value());
+  BOOST_TEST(v6->host == "::ffff:10.0.0.1");
+  BOOST_TEST((parse_enode(format_enode(*v6)).value() == *v6));
+}
