@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -67,6 +68,19 @@ boost::test_tools::assertion_result root_only(boost::unit_test::test_unit_id) {
   return r;
 }
 
+/// Moves this process (and the nodes it starts) into a mount namespace of
+/// its own, once: a tmpfs mounted there goes away with the process, also
+/// when a timeout kills it before the destructor could unmount.
+void own_mount_namespace() {
+  static const bool done = [] {
+    BOOST_REQUIRE_MESSAGE(::unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): " << std::strerror(errno));
+    BOOST_REQUIRE_MESSAGE(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0,
+                          "make / private: " << std::strerror(errno));
+    return true;
+  }();
+  (void)done;
+}
+
 /// A tmpfs of `bytes` mounted at `<dir>/<name>` for the test's lifetime, and
 /// a filler file on it that the test grows and removes to take and give back
 /// space.
@@ -75,6 +89,7 @@ public:
   small_disk(const std::filesystem::path& dir, const std::string& name, std::uint64_t bytes)
       : at_(dir / name), filler_(at_ / "filler") {
     std::filesystem::create_directories(at_);
+    own_mount_namespace();
     const std::string options = "size=" + std::to_string(bytes);
     BOOST_REQUIRE_MESSAGE(::mount("tmpfs", at_.c_str(), "tmpfs", 0, options.c_str()) == 0,
                           "mount tmpfs at " << at_ << ": " << std::strerror(errno));
