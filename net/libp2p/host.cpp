@@ -57,11 +57,18 @@ result<libp2p::multiaddr> host::listen(const libp2p::multiaddr& address) {
   auto fail = [&](const char* step) {
     return make_error(host_errc::listen_failed, std::string(step) + " " + address.to_string() + ": " + ec.message());
   };
-  if (acceptor->open(ep.protocol(), ec)) return fail("open");
-  if (acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec)) return fail("set SO_REUSEADDR on");
-  if (ep.protocol() == asio::ip::tcp::v6() && acceptor->set_option(asio::ip::v6_only(true), ec)) return fail("set IPV6_V6ONLY on");
-  if (acceptor->bind(ep, ec)) return fail("bind");
-  if (acceptor->listen(asio::socket_base::max_listen_connections, ec)) return fail("listen on");
+  acceptor->open(ep.protocol(), ec);
+  if (ec) return fail("open");
+  acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (ec) return fail("set SO_REUSEADDR on");
+  if (ep.protocol() == asio::ip::tcp::v6()) {
+    acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (ec) return fail("set IPV6_V6ONLY on");
+  }
+  acceptor->bind(ep, ec);
+  if (ec) return fail("bind");
+  acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen on");
   const auto bound = acceptor->local_endpoint(ec);
   if (ec) return fail("query");
   libp2p::multiaddr out = detail::to_multiaddr(bound);
