@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/app/process.hpp"
+#include "tests/e2e/cli.hpp"
 #include "tests/e2e/http_call.hpp"
 #include "tests/e2e/node_process.hpp"
 
@@ -40,20 +41,6 @@ constexpr std::uint64_t mib = 1u << 20;
 /// between two of our writes (the WAL of one chunk, a 64 MiB memtable is
 /// never reached by the 32 MiB state).
 constexpr std::uint64_t keep_free = 48 * mib;
-
-app::test::outcome cli(const std::vector<std::string>& args, std::chrono::seconds limit = 240s) {
-  app::test::child c(args);
-  return c.wait(limit);
-}
-
-std::string digest_of(const std::string& data_dir) {
-  auto r = cli({"state", "digest", "--data-dir", data_dir});
-  BOOST_REQUIRE_MESSAGE(r.code == 0, "state digest failed: " << r.err);
-  BOOST_REQUIRE(std::regex_match(r.out, std::regex("records=[1-9][0-9]* digest=[0-9a-f]{64}\n")));
-  return r.out;
-}
-
-std::uint64_t u64(const json::value& v) { return json::value_to<std::uint64_t>(v); }
 
 std::uint64_t free_bytes(const std::filesystem::path& p) {
   struct statvfs fs {};

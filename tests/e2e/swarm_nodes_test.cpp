@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/app/process.hpp"
+#include "tests/e2e/cli.hpp"
 #include "tests/e2e/http_call.hpp"
 #include "tests/e2e/node_process.hpp"
 
@@ -31,22 +32,6 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-
-/// Runs `snapstream args...` to completion (stdout and stderr captured).
-app::test::outcome cli(const std::vector<std::string>& args, std::chrono::seconds limit = 240s) {
-  app::test::child c(args);
-  return c.wait(limit);
-}
-
-/// `snapstream state digest` of a stopped node's data directory: "records=N digest=HEX\n".
-std::string digest_of(const std::string& data_dir) {
-  auto r = cli({"state", "digest", "--data-dir", data_dir});
-  BOOST_REQUIRE_MESSAGE(r.code == 0, "state digest of " << data_dir << " failed: " << r.err);
-  BOOST_REQUIRE(std::regex_match(r.out, std::regex("records=[1-9][0-9]* digest=[0-9a-f]{64}\n")));
-  return r.out;
-}
-
-std::uint64_t u64(const json::value& v) { return json::value_to<std::uint64_t>(v); }
 
 /// Copies a stopped node's data directory.
 void copy_dir(const std::string& from, const std::string& to) {
@@ -137,6 +122,8 @@ public:
   }
 
   [[nodiscard]] std::string data_dir(const std::string& name) const { return dir_ / name; }
+  /// Writes `text` to a file `name` in the case's directory; returns its path.
+  std::string write_file(const std::string& name, const std::string& text) { return dir_.write(name, text); }
 
   /// Starts node `name` with a data directory from `from`, trusting A, with
   /// the `peers` in its address book and `extra` flags.
@@ -296,6 +283,43 @@ BOOST_AUTO_TEST_CASE(four_providers_one_frozen_with_sigstop_mid_job_and_the_job_
   frozen->thaw();
   e->stop_cleanly();
   for (auto* p : {a.get(), b.get(), c.get(), d.get()}) p->stop_cleanly();
+  BOOST_TEST(digest_of(w.data_dir("E")) == source().digest);
+}
+
+BOOST_AUTO_TEST_CASE(a_lone_provider_frozen_mid_job_times_out_and_the_job_completes_after_it_thaws) {
+  // Given A, held to 4 MiB/s per consumer, and a consumer that syncs from A
+  // alone, gives up on a response after 1.5 s and retries A for as long as
+  // this case lasts (backoff capped at 1 s);
+  swarm w;
+  auto a = w.start("A", origin::authority, {}, {"--upload-limit-per-peer", "4MiB"});
+  const auto config = w.write_file(
+    "consumer.json",
+    R"({"consumer": {"request_timeout_ms": 1500, "restart": {"max_retries": 1000, "base_delay_ms": 100, "max_delay_ms": 1000}}})");
+  auto e = w.start("E", origin::empty, {a.get()}, {"--config", config});
+
+  // when A freezes (SIGSTOP) once E has applied a few chunks,
+  const auto id = w.sync(*e, {a.get()});
+  const auto before = w.wait_applied(*e, id, 3);
+  a->freeze();
+  BOOST_TEST_MESSAGE("froze A at " << applied(before) << " of " << u64(before.at("total_chunks")) << " chunks");
+
+  // then E's requests time out and it keeps retrying A, the job still
+  // syncing (not failed) while A is stopped,
+  const auto peer = a->address().peer_id;
+  const auto stalled = w.poll(*e, id, "two failed requests to the frozen provider", [&](const json::object& s) {
+    return u64(share_of(s, peer).at("failures")) >= 2;
+  });
+  BOOST_TEST(a->proc().stopped());
+  BOOST_TEST(state_of(stalled) == "syncing");
+  BOOST_TEST(u64(stalled.at("retries")) >= 2u);
+  BOOST_TEST_MESSAGE("while frozen: " << json::serialize(share_of(stalled, peer)));
+
+  // and once A runs again the job completes by itself, every chunk applied once.
+  a->thaw();
+  const auto done = w.wait_verified(*e, id);
+  check_verified_whole(done);
+  e->stop_cleanly();
+  a->stop_cleanly();
   BOOST_TEST(digest_of(w.data_dir("E")) == source().digest);
 }
 

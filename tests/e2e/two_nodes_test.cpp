@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/app/process.hpp"
+#include "tests/e2e/cli.hpp"
 #include "tests/e2e/http_call.hpp"
 #include "tests/e2e/node_process.hpp"
 #include "tests/http/prometheus_text.hpp"
@@ -23,22 +24,6 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-
-/// Runs `snapstream args...` to completion (stdout and stderr captured).
-app::test::outcome cli(const std::vector<std::string>& args, std::chrono::seconds limit = 240s) {
-  app::test::child c(args);
-  return c.wait(limit);
-}
-
-/// `snapstream state digest` of a stopped node's data directory: "records=N digest=HEX\n".
-std::string digest_of(const std::string& data_dir) {
-  auto r = cli({"state", "digest", "--data-dir", data_dir});
-  BOOST_REQUIRE_MESSAGE(r.code == 0, "state digest failed: " << r.err);
-  BOOST_REQUIRE(std::regex_match(r.out, std::regex("records=[1-9][0-9]* digest=[0-9a-f]{64}\n")));
-  return r.out;
-}
-
-std::uint64_t u64(const json::value& v) { return json::value_to<std::uint64_t>(v); }
 
 /// The provider every case syncs from, with the facts `snapshot create` printed.
 struct provider_world {
