@@ -233,15 +233,5 @@ void write_seeds(fuzz::seed_writer& w) {
 SNAPSTREAM_FUZZ_SEEDS(write_seeds)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
-  const bytes_view in(data + 1, size - 1);
-  switch (data[0] % 6) {
-  case 0: fuzz_json(as_chars(in)); break;
-  case 1: fuzz_config(as_chars(in)); break;
-  case 2: fuzz_token(as_chars(in)); break;
-  case 3: fuzz_token_file(in); break;
-  case 4: fuzz_key_file(in); break;
-  case 5: fuzz_trust_argument(as_chars(in)); break;
-  }
-  return 0;
+  return fuzz::fuzz_one_of(data, size, fuzz_json, fuzz_config, fuzz_token, fuzz_token_file, fuzz_key_file, fuzz_trust_argument);
 }

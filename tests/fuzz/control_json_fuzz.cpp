@@ -112,14 +112,5 @@ void write_seeds(fuzz::seed_writer& w) {
 SNAPSTREAM_FUZZ_SEEDS(write_seeds)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
-  const std::string_view in = as_chars(bytes_view(data + 1, size - 1));
-  switch (data[0] % 5) {
-  case 0: fuzz_start(in); break;
-  case 1: fuzz_status(in); break;
-  case 2: fuzz_statuses(in); break;
-  case 3: fuzz_error_body(in); break;
-  case 4: fuzz_session_id(in); break;
-  }
-  return 0;
+  return fuzz::fuzz_one_of(data, size, fuzz_start, fuzz_status, fuzz_statuses, fuzz_error_body, fuzz_session_id);
 }

@@ -9,7 +9,8 @@
 //  - `--write-seeds DIR` on any target's command line writes its seed corpus
 //    (real messages made by our encoders and the tests' vectors) to DIR and
 //    exits; each target defines `write_seeds` and calls
-//    `SNAPSTREAM_FUZZ_SEEDS(write_seeds)` once.
+//    `SNAPSTREAM_FUZZ_SEEDS(write_seeds)` once;
+//  - `fuzz_one_of` lets the first input byte pick one of several decoders.
 
 #include "protocol/common/bytes.hpp"
 #include "protocol/common/error.hpp"
@@ -25,6 +26,7 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace snapstream::fuzz {
 
@@ -167,6 +169,25 @@ void handle_write_seeds(int* argc, char*** argv, WriteSeeds write_seeds) {
       std::exit(0);
     }
   }
+}
+
+/// The body of a target that fuzzes several decoders: the input's first
+/// byte picks one (modulo their number; the seed files' selector bytes count
+/// on this order), which gets the rest, as bytes or as text.
+template <class... Decoders>
+int fuzz_one_of(const std::uint8_t* data, std::size_t size, Decoders... decoders) {
+  if (size == 0) return 0;
+  const bytes_view in(data + 1, size - 1);
+  const std::string_view text(reinterpret_cast<const char*>(in.data()), in.size());
+  const std::size_t which = data[0] % sizeof...(Decoders);
+  std::size_t i = 0;
+  auto run = [&](auto& decode) {
+    if (i++ != which) return;
+    if constexpr (std::is_invocable_v<decltype(decode), bytes_view>) decode(in);
+    else decode(text);
+  };
+  (run(decoders), ...);
+  return 0;
 }
 
 } // namespace snapstream::fuzz

@@ -158,17 +158,5 @@ void write_seeds(fuzz::seed_writer& w) {
 SNAPSTREAM_FUZZ_SEEDS(write_seeds)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
-  const bytes_view in(data + 1, size - 1);
-  switch (data[0] % 8) {
-  case 0: fuzz_uvarint(in); break;
-  case 1: fuzz_peer_id_text(in); break;
-  case 2: fuzz_peer_id_binary(in); break;
-  case 3: fuzz_multiaddr(in); break;
-  case 4: fuzz_public_key(in); break;
-  case 5: fuzz_key_file(in); break;
-  case 6: fuzz_protobuf(in); break;
-  case 7: fuzz_base58(in); break;
-  }
-  return 0;
+  return fuzz::fuzz_one_of(data, size, fuzz_uvarint, fuzz_peer_id_text, fuzz_peer_id_binary, fuzz_multiaddr, fuzz_public_key, fuzz_key_file, fuzz_protobuf, fuzz_base58);
 }

@@ -142,12 +142,5 @@ void write_seeds(fuzz::seed_writer& w) {
 SNAPSTREAM_FUZZ_SEEDS(write_seeds)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
-  const bytes_view in(data + 1, size - 1);
-  switch (data[0] % 3) {
-  case 0: fuzz_rlp(in); break;
-  case 1: fuzz_uint(in); break;
-  case 2: fuzz_enode(in); break;
-  }
-  return 0;
+  return fuzz::fuzz_one_of(data, size, fuzz_rlp, fuzz_uint, fuzz_enode);
 }

@@ -206,17 +206,5 @@ void write_seeds(fuzz::seed_writer& w) {
 SNAPSTREAM_FUZZ_SEEDS(write_seeds)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
-  const bytes_view in(data + 1, size - 1);
-  switch (data[0] % 8) {
-  case 0: fuzz_plan(in); break;
-  case 1: fuzz_update(in); break;
-  case 2: fuzz_records(in); break;
-  case 3: fuzz_page(in); break;
-  case 4: fuzz_chunk(in); break;
-  case 5: fuzz_authority(in); break;
-  case 6: fuzz_trust(in); break;
-  case 7: fuzz_authority_key(in); break;
-  }
-  return 0;
+  return fuzz::fuzz_one_of(data, size, fuzz_plan, fuzz_update, fuzz_records, fuzz_page, fuzz_chunk, fuzz_authority, fuzz_trust, fuzz_authority_key);
 }
