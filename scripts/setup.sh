@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates
   libcaf-dev libsimdjson-dev librocksdb-dev libsodium-dev libssl-dev
   libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsecp256k1-dev libsnappy-dev
