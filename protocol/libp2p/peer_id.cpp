@@ -4,6 +4,8 @@
 #include "protocol/libp2p/detail/base58.hpp"
 #include "protocol/libp2p/libp2p_errc.hpp"
 
+#include <algorithm>
+
 namespace snapstream::libp2p {
 
 namespace {
@@ -38,6 +40,15 @@ result<peer_id> peer_id::from_multihash(bytes_view mh) {
     }
     auto key = decode_public_key(mh.subspan(2));
     if (!key) return make_error(libp2p_errc::invalid_peer_id, "peer id key: " + key.error().message());
+    // One key, one id: a protobuf that decodes to the key but is not its
+    // canonical encoding (fields reordered or repeated, unknown fields,
+    // padded varints) would name the same peer under a second id, past every
+    // per-peer limit and ban, and would never match the key Noise proves.
+    const byte_buffer canonical = encode_public_key(*key);
+    if (!std::ranges::equal(canonical, mh.subspan(2))) {
+      return make_error(libp2p_errc::invalid_peer_id,
+                        "peer id key protobuf is not the canonical encoding (08 01 12 20 <key>)");
+    }
   } else if (code == multihash_sha256) {
     if (len != 32) return make_error(libp2p_errc::invalid_peer_id, "sha2-256 multihash digest is not 32 bytes");
   } else {

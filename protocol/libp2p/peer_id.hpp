@@ -24,8 +24,8 @@ public:
   /// The id of an Ed25519 key (identity multihash).
   [[nodiscard]] static peer_id from_public_key(const ed25519_public_key& key);
 
-  /// Parses the base58btc text form. Accepts an identity multihash holding a
-  /// valid `PublicKey` protobuf, or a sha2-256 multihash; fails with
+  /// Parses the base58btc text form. Accepts an identity multihash holding the
+  /// canonical `PublicKey` protobuf of an Ed25519 key, or a sha2-256 multihash; fails with
   /// `libp2p_errc::invalid_peer_id` (message names what is wrong) otherwise.
   [[nodiscard]] static result<peer_id> parse(std::string_view text);
 

@@ -133,6 +133,13 @@ void write_seeds(fuzz::seed_writer& w) {
   w.write("peer-id-spec", 1, spec_peer_id);
   const peer_id spec = *peer_id::parse(spec_peer_id);
   w.write("peer-id-spec-bin", 2, spec.multihash());
+  // The spec key's protobuf with its fields swapped: it decodes to the key,
+  // so an id holding it must still be refused (one key, one id).
+  byte_buffer swapped{0x00, 0x24};
+  swapped.insert(swapped.end(), key_pb.begin() + 2, key_pb.end());
+  swapped.push_back(0x08);
+  swapped.push_back(0x01);
+  w.write("peer-id-non-canonical-bin", 2, swapped);
   byte_buffer sha{0x12, 0x20};
   sha.resize(34, 0xab);
   w.write("peer-id-sha256-bin", 2, sha);

@@ -82,6 +82,29 @@ BOOST_AUTO_TEST_CASE(rejects_truncated_and_wrong_multihashes) {
   BOOST_TEST(!peer_id::parse(std::string(200, 'a')).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(one_key_has_one_identity_peer_id) {
+  // The spec key's protobuf with its two fields swapped, and with an unknown
+  // field appended: both decode to the spec key, neither is its encoding, so
+  // neither may become a second id for the same peer (found by fuzz_libp2p_codecs).
+  const byte_buffer key_pb = *from_hex(spec_key_pb);
+  byte_buffer swapped(key_pb.begin() + 2, key_pb.end());
+  swapped.push_back(0x08);
+  swapped.push_back(0x01);
+  byte_buffer extra = key_pb;
+  extra.push_back(0x18);
+  extra.push_back(0x00);
+  for (const byte_buffer& pb : {swapped, extra}) {
+    BOOST_REQUIRE(decode_public_key(pb).has_value());
+    byte_buffer mh{0x00, static_cast<std::uint8_t>(pb.size())};
+    mh.insert(mh.end(), pb.begin(), pb.end());
+    auto r = peer_id::from_multihash(mh);
+    BOOST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().is(libp2p_errc::invalid_peer_id));
+    BOOST_TEST(r.error().message().find("canonical") != std::string::npos);
+    BOOST_TEST(!peer_id::parse(libp2p::detail::base58_encode(mh)).has_value());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(accepts_sha256_peer_ids) {
   byte_buffer mh{0x12, 0x20};
   mh.resize(34, 0x11);
