@@ -9,7 +9,9 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS]
 # Environment: FUZZ_TARGETS="fuzz_rlp fuzz_noise" runs only those;
-# FUZZ_PARALLEL (default 2) targets at once; FUZZ_BUILD_JOBS (default 2).
+# FUZZ_PARALLEL (default 2) targets at once; FUZZ_BUILD_JOBS (default 2);
+# FUZZ_SEED=N starts every target from libFuzzer seed N (CI sets it so that a
+# red run is the code's doing and replays; unset, each run explores afresh).
 # Needs clang++ (Debian's clang package); without it the script says so and
 # exits 0 so that a machine without clang skips fuzzing.
 set -euo pipefail
@@ -63,6 +65,7 @@ run_one() {
   mkdir -p "$seeds" # a target may have no committed seeds yet
   local args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1
               -artifact_prefix="$dir/artifacts/")
+  [ -n "${FUZZ_SEED:-}" ] && args+=(-seed="$FUZZ_SEED")
   # Dictionaries are named after the target without its prefix (codec.dict).
   local dict="$root/tests/fuzz/${t#fuzz_}.dict"
   [ -f "$dict" ] && args+=(-dict="$dict")
@@ -72,7 +75,7 @@ run_one() {
   echo "$rc" >"$dir/status"
 }
 
-echo "== fuzz: ${#targets[@]} targets, ${seconds} s each, ${parallel} at a time =="
+echo "== fuzz: ${#targets[@]} targets, ${seconds} s each, ${parallel} at a time, seed ${FUZZ_SEED:-random} =="
 for t in "${targets[@]}"; do
   [ -x "$bin/$t" ] || { echo "fuzz: no such target $t" >&2; exit 1; }
   while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do

@@ -51,8 +51,12 @@ step "sanitizer build (build/asan): unit, two-node and interop tests under ASan 
 # and RLPx hosts' own integration tests (floods included). The other integration tests run
 # in the optimised build only: building and running all of them here too
 # would take CI past 30 minutes (docs/testing.md#sanitizers).
+# UBSan's vptr, null and alignment checks are left out: a third of this
+# build's compile time (docs/testing.md#sanitizers says what that gives up;
+# the fuzz targets keep every check).
 configure build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O0 -g1 -DNDEBUG" \
-  -DSNAPSTREAM_SANITIZE=ON -DSNAPSTREAM_WERROR=ON -DSNAPSTREAM_BUILD_BENCH=OFF
+  -DSNAPSTREAM_SANITIZE=ON -DSNAPSTREAM_UBSAN_SKIP=vptr,null,alignment -DSNAPSTREAM_WERROR=ON \
+  -DSNAPSTREAM_BUILD_BENCH=OFF
 tests_of() { ctest --test-dir build/asan -N "$@" | sed -n 's/^ *Test *#[0-9]*: *\(.*\)$/\1/p'; }
 mapfile -t sanitized < <({
   tests_of -L unit | grep -Ev '^(http_units|app_units)$'
@@ -68,5 +72,7 @@ sanitized_regex="^($(IFS='|'; echo "${sanitized[*]}"))\$"
 ctest --test-dir build/asan -R "$sanitized_regex" --output-on-failure -j"$jobs"
 
 step "fuzz (build/fuzz): every target for ${fuzz_seconds} s"
-bash scripts/fuzz.sh "$fuzz_seconds"
+# A fixed libFuzzer seed: a red run here is the code's doing and replays the
+# same way; scripts/fuzz.sh run by hand explores from a random seed.
+FUZZ_SEED="${FUZZ_SEED:-1}" bash scripts/fuzz.sh "$fuzz_seconds"
 step "done"
