@@ -1,7 +1,7 @@
 // An @ethereumjs/devp2p 10 peer driven by snapstream's interop tests.
 //
 //   node peer.mjs --role listen|dial [--target enode://...] [--caps eth,snap|snap] [--name A]
-//                 [--hardfork prague]
+//                 [--hardfork prague] [--key <64 hex digits>] [--capture <file>]
 //
 // It speaks RLPx with eth/68 + snap/1 (or snap/1 alone), sends its eth Status
 // (mainnet Common at --hardfork, prague by default: its fork id is what
@@ -16,15 +16,21 @@
 //   {"event":"removed","reason":N,"disconnectWe":bool}
 //   {"event":"ping_in"} / {"event":"pong_in"}   (keep-alive messages that arrived)
 //
+// --key fixes the node's secp256k1 key (random by default). --capture appends
+// one JSON line per handshake packet and message this peer sends, before
+// encryption: {"kind":"auth"|"ack"|"message","code":N,"hex":...} (capture.mjs
+// turns them into fuzz seeds).
+//
 // Commands on stdin, one per line: "request" (send GetAccountRange again, with
 // the next request id: 7, 8, ...), "ping",
 // "corrupt-mac", "unknown-code", "bad-rlp" (send a bad frame), "quit".
 
 import { Common, Mainnet } from '@ethereumjs/common'
-import { ETH, RLPx, SNAP } from '@ethereumjs/devp2p'
+import { ECIES, ETH, Peer, RLPx, SNAP } from '@ethereumjs/devp2p'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, bytesToInt, bytesToUnprefixedHex, concatBytes, hexToBytes } from '@ethereumjs/util'
 import { randomBytes } from 'crypto'
+import { appendFileSync } from 'fs'
 import * as readline from 'readline'
 import * as snappy from 'snappyjs'
 
@@ -50,7 +56,27 @@ const capabilities = []
 if (caps.includes('eth')) capabilities.push(ETH.eth68)
 if (caps.includes('snap')) capabilities.push(SNAP.snap)
 
-const privateKey = randomBytes(32)
+if (args.capture) {
+  const record = (kind, bytes, code) =>
+    appendFileSync(args.capture, JSON.stringify({ kind, code, hex: bytesToUnprefixedHex(bytes) }) + '\n')
+  for (const [method, kind] of [['createAuthEIP8', 'auth'], ['createAuthNonEIP8', 'auth'],
+                                ['createAckEIP8', 'ack'], ['createAckOld', 'ack']]) {
+    const create = ECIES.prototype[method]
+    ECIES.prototype[method] = function (...a) {
+      const packet = create.apply(this, a)
+      if (packet) record(kind, packet)
+      return packet
+    }
+  }
+  // Every message, Hello included (it is sent before 'peer:added').
+  const send = Peer.prototype._sendMessage
+  Peer.prototype._sendMessage = function (code, data) {
+    record('message', data, code)
+    return send.call(this, code, data)
+  }
+}
+
+const privateKey = args.key ? hexToBytes(`0x${args.key}`) : randomBytes(32)
 const rlpx = new RLPx(privateKey, {
   capabilities,
   common,

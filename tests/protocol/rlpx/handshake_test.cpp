@@ -138,6 +138,21 @@ BOOST_AUTO_TEST_CASE(initiator_reads_the_eip8_ack_vectors_in_every_form) {
   check_ack(handshake_format::eip8, ack3, 57);
 }
 
+BOOST_AUTO_TEST_CASE(ethereumjs_auth_and_ack_as_captured_are_read) {
+  // @ethereumjs/devp2p's own packets, captured with the EIP-8 vector keys
+  // (interop/devp2p/capture.mjs): A's auth to B, B's ack to A.
+  using snapstream::rlpx::test::captured_seed;
+  const auto auth = read_auth(handshake_format::eip8, static_b,
+                              captured_seed("fuzz_rlpx_handshake", "capture-ethereumjs-auth"));
+  BOOST_REQUIRE_MESSAGE(auth.has_value(), auth.error().message());
+  BOOST_TEST((auth->initiator_id == *derive_public_key(static_a)));
+  BOOST_TEST(auth->version == 4u);
+  const auto ack = read_ack(handshake_format::eip8, static_a,
+                            captured_seed("fuzz_rlpx_handshake", "capture-ethereumjs-ack"));
+  BOOST_REQUIRE_MESSAGE(ack.has_value(), ack.error().message());
+  BOOST_TEST(ack->version == 4u);
+}
+
 BOOST_AUTO_TEST_CASE(both_sides_derive_the_eip8_vector_secrets) {
   const auto auth = unhex(auth2);
   const auto ack = unhex(ack2);

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "protocol/rlpx/eth_messages.hpp"
+#include "protocol/rlpx/message_codec.hpp"
 #include "protocol/rlpx/p2p_messages.hpp"
 #include "protocol/rlpx/snap_messages.hpp"
 #include "protocol/rlpx/rlp.hpp"
@@ -42,6 +43,36 @@ bce4347107a310dfd5f88a010cd2ffd1005ca406f1842877c883666f6f836261720304)");
   BOOST_TEST(to_hex(h->node_id) ==
              "fda1cff674c90c9a197539fe3dfb53086ace64f83ed7c6eabec741f7f381cc803e52ab2cd55d5569bce4347107a310dfd5f88a01"
              "0cd2ffd1005ca406f1842877");
+}
+
+BOOST_AUTO_TEST_CASE(ethereumjs_messages_as_captured_decode) {
+  // @ethereumjs/devp2p's Hello, eth/68 Status and snap GetAccountRange as it
+  // sent them to its peer (interop/devp2p/capture.mjs; the frame-data seeds are
+  // the message code, then the Snappy-compressed payload).
+  using snapstream::rlpx::test::captured_seed;
+  const auto h = p2p::decode_hello(captured_seed("fuzz_rlpx_messages", "capture-ethereumjs-hello"));
+  BOOST_REQUIRE_MESSAGE(h.has_value(), h.error().message());
+  BOOST_TEST(h->client_id == "ethereumjs-devp2p/interop");
+  BOOST_TEST(h->protocol_version == 5u);
+
+  auto payload_of = [](std::string_view name, std::uint64_t code) {
+    const byte_buffer frame = captured_seed("fuzz_rlpx_messages", name);
+    auto msg = split_frame_data(frame);
+    BOOST_REQUIRE_MESSAGE(msg.has_value(), msg.error().message());
+    BOOST_TEST(msg->code == code);
+    byte_buffer plain;
+    auto d = snappy_decompress(msg->payload, 1 << 20, plain);
+    BOOST_REQUIRE_MESSAGE(d.has_value(), d.error().message());
+    return plain;
+  };
+  const auto st = eth::decode_status(payload_of("capture-ethereumjs-0x10", 0x10), 68);
+  BOOST_REQUIRE_MESSAGE(st.has_value(), st.error().message());
+  BOOST_TEST(st->network_id == 1u);
+  BOOST_TEST((st->genesis_hash == mainnet_genesis));
+  const auto req = snap::decode_get_account_range(payload_of("capture-ethereumjs-0x21", 0x21));
+  BOOST_REQUIRE_MESSAGE(req.has_value(), req.error().message());
+  BOOST_TEST(req->request_id == 7u);
+  BOOST_TEST(req->response_bytes == 512u * 1024u);
 }
 
 BOOST_AUTO_TEST_CASE(hello_round_trips_and_accepts_an_empty_listen_port) {

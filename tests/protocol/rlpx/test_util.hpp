@@ -6,6 +6,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <array>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace snapstream::rlpx::test {
@@ -28,6 +31,20 @@ std::array<std::uint8_t, N> unhex_array(std::string_view text) {
   std::array<std::uint8_t, N> out{};
   std::copy(b.begin(), b.end(), out.begin());
   return out;
+}
+
+/// A seed captured from @ethereumjs/devp2p (interop/devp2p/capture.mjs), without
+/// the fuzz target's leading selector byte: `tests/fuzz/corpus/<target>/<name>`.
+inline byte_buffer captured_seed(std::string_view target, std::string_view name) {
+  const char* root = std::getenv("SNAPSTREAM_SOURCE_DIR");
+  BOOST_REQUIRE_MESSAGE(root != nullptr, "SNAPSTREAM_SOURCE_DIR is not set (run through ctest)");
+  const std::string path = std::string(root) + "/tests/fuzz/corpus/" + std::string(target) + "/" + std::string(name);
+  std::ifstream f(path, std::ios::binary);
+  BOOST_REQUIRE_MESSAGE(f.good(), "cannot read " << path);
+  byte_buffer bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  BOOST_REQUIRE_MESSAGE(!bytes.empty(), path << " is empty");
+  bytes.erase(bytes.begin());
+  return bytes;
 }
 
 } // namespace snapstream::rlpx::test
