@@ -167,16 +167,10 @@ struct world {
     auto gen = cli({"state", "generate", "--data-dir", data, "--bytes", "32MiB", "--seed", "11"});
     BOOST_REQUIRE_MESSAGE(gen.code == 0, gen.err);
     digest = digest_of(data);
-    auto snap = cli({"snapshot", "create", "--data-dir", data, "--key", dir / "provider.key"});
-    BOOST_REQUIRE_MESSAGE(snap.code == 0, snap.err);
-    std::smatch m;
-    BOOST_REQUIRE_MESSAGE(std::regex_match(snap.out, m,
-                                           std::regex("plan_id=([0-9a-f]{64}) height=1 pages=([0-9]+) bytes=([0-9]+) "
-                                                      "records=[0-9]+\n")),
-                          snap.out);
-    plan_id = m[1].str();
-    pages = std::stoull(m[2].str());
-    total_bytes = std::stoull(m[3].str());
+    const auto snap = create_snapshot(data, dir / "provider.key");
+    plan_id = snap.plan_id;
+    pages = snap.pages;
+    total_bytes = snap.total_bytes;
     provider = std::make_unique<node_process>(
       "provider", dir.path(),
       std::vector<std::string>{"--data-dir", data, "--key", dir / "provider.key", "--token-file", token_file,

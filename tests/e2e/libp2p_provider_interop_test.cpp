@@ -14,6 +14,7 @@
 #include "protocol/snapshot/light_client_update.hpp"
 #include "protocol/snapshot/plan.hpp"
 #include "tests/app/process.hpp"
+#include "tests/e2e/cli.hpp"
 #include "tests/e2e/node_process.hpp"
 
 #include <boost/json.hpp>
@@ -30,11 +31,6 @@ namespace {
 constexpr std::uint64_t page_size = 16384;
 constexpr std::uint64_t chunk_size = 65536; // 4 pages
 constexpr std::uint64_t chunk_index = 1;
-
-app::test::outcome cli(const std::vector<std::string>& args) {
-  app::test::child c(args);
-  return c.wait(std::chrono::seconds(120));
-}
 
 byte_buffer bytes_of(const json::object& response) {
   auto b = from_hex(response.at("hex").as_string());
@@ -67,17 +63,11 @@ BOOST_AUTO_TEST_CASE(js_libp2p_gets_the_same_snapshot_bytes_on_1_0_0_and_1_1_0) 
   BOOST_REQUIRE(cli({"keygen", "--out", dir / "provider.key"}).code == 0);
   auto gen = cli({"state", "generate", "--data-dir", dir / "provider", "--bytes", "4MiB", "--seed", "3"});
   BOOST_REQUIRE_MESSAGE(gen.code == 0, gen.err);
-  auto snap = cli({"snapshot", "create", "--data-dir", dir / "provider", "--key", dir / "provider.key", "--page-size",
-                   std::to_string(page_size)});
-  BOOST_REQUIRE_MESSAGE(snap.code == 0, snap.err);
-  std::smatch m;
-  BOOST_REQUIRE(std::regex_match(snap.out, m,
-                                 std::regex("plan_id=([0-9a-f]{64}) height=1 pages=([0-9]+) bytes=([0-9]+) "
-                                            "records=([0-9]+)\n")));
-  const std::string plan_id = m[1].str();
-  const std::uint64_t pages = std::stoull(m[2].str());
-  const std::uint64_t total_bytes = std::stoull(m[3].str());
-  const std::uint64_t records = std::stoull(m[4].str());
+  const auto snap = create_snapshot(dir / "provider", dir / "provider.key", {"--page-size", std::to_string(page_size)});
+  const std::string plan_id = snap.plan_id;
+  const std::uint64_t pages = snap.pages;
+  const std::uint64_t total_bytes = snap.total_bytes;
+  const std::uint64_t records = snap.records;
   BOOST_REQUIRE_GT(pages, 2 * (chunk_size / page_size)); // chunk 1 is a whole chunk
 
   node_process node("provider", dir.path(),

@@ -64,11 +64,7 @@ struct authority_source {
     auto gen = cli({"state", "generate", "--data-dir", data, "--bytes", "24MiB", "--seed", "11"});
     BOOST_REQUIRE_MESSAGE(gen.code == 0, gen.err);
     digest = digest_of(data);
-    auto snap = cli({"snapshot", "create", "--data-dir", data, "--key", key});
-    BOOST_REQUIRE_MESSAGE(snap.code == 0, snap.err);
-    std::smatch m;
-    BOOST_REQUIRE_MESSAGE(std::regex_match(snap.out, m, std::regex("plan_id=([0-9a-f]{64}) height=1 .*\n")), snap.out);
-    plan_id = m[1].str();
+    plan_id = create_snapshot(data, key).plan_id;
   }
 };
 

@@ -53,16 +53,10 @@ struct provider_world {
     auto gen = cli({"state", "generate", "--data-dir", dir / "provider", "--bytes", "256MiB", "--seed", "7"});
     BOOST_REQUIRE_MESSAGE(gen.code == 0, gen.err);
     digest = digest_of(dir / "provider");
-    auto snap = cli({"snapshot", "create", "--data-dir", dir / "provider", "--key", dir / "provider.key"});
-    BOOST_REQUIRE_MESSAGE(snap.code == 0, snap.err);
-    std::smatch m;
-    BOOST_REQUIRE_MESSAGE(std::regex_match(snap.out, m,
-                                           std::regex("plan_id=([0-9a-f]{64}) height=1 pages=([0-9]+) bytes=([0-9]+) "
-                                                      "records=[0-9]+\n")),
-                          snap.out);
-    plan_id = m[1].str();
-    pages = std::stoull(m[2].str());
-    total_bytes = std::stoull(m[3].str());
+    const auto snap = create_snapshot(dir / "provider", dir / "provider.key");
+    plan_id = snap.plan_id;
+    pages = snap.pages;
+    total_bytes = snap.total_bytes;
     BOOST_REQUIRE_GE(total_bytes, 256u << 20);
     node = std::make_unique<node_process>(
       "provider", dir.path(),
