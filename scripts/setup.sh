@@ -10,6 +10,9 @@ packages=(
   libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsecp256k1-dev libsnappy-dev
   rsync gnuplot-nox procps curl
+  # ip and tc (network namespaces, veth, tbf) and Python: the WAN testbed
+  # (bench/wan) and its cleanup test
+  iproute2 python3
   # clang and its libFuzzer runtime: the fuzz targets (tests/fuzz, scripts/fuzz.sh)
   clang libclang-rt-14-dev
 )
