@@ -1,0 +1,514 @@
+#!/usr/bin/env python3
+"""snapstream over WAN links (run it through bench/wan/run, which builds first).
+
+One provider and one consumer `snapstream node`, each in its own network
+namespace of the testbed (testbed.py): every link shaped by tbf to a bandwidth
+in each direction and given a round-trip delay (netem where the kernel has
+it, else delay_relay in front of the provider's libp2p listener). For each
+link profile it measures
+
+  - the link itself: raw TCP throughput provider -> consumer through the same
+    path a session takes, and the round trip of a small message;
+  - one session per protocol (1.0.0, 1.1.0, 1.2.0) and chunk size (256 KiB,
+    1 MiB, 4 MiB): chunk payload per second and as a share of the link, the
+    bytes the provider put on its uplink (tc's counters), the time per chunk,
+    the provider's requests per chunk, and how many round trips per chunk the
+    time left over after the bytes' own time on the wire amounts to;
+
+plus delay_relay's own cost on loopback. Writes wan.md, wan.json and
+wan_throughput_vs_chunk_size.png. Asserts nothing.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "bench", "harness"))
+
+import testbed  # noqa: E402
+from bench import Http, fmt, proc_cpu_seconds, stats  # noqa: E402
+
+MIB = 1024 * 1024
+PROTOCOLS = ["/rpp/snapshots/1.0.0", "/rpp/snapshots/1.1.0", "/rpp/snapshots/1.2.0"]
+CHUNK_SIZES = [256 * 1024, MIB, 4 * MIB]
+LINKS = [{"name": "100 Mbit/s, 40 ms", "mbit": 100, "rtt_ms": 40},
+         {"name": "1 Gbit/s, 10 ms", "mbit": 1000, "rtt_ms": 10}]
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ------------------------------------------------------------ link check
+# `wan.py tcp-serve` and `wan.py tcp-fetch` run inside the hosts' namespaces.
+
+def tcp_serve():
+    """Listens on 127.0.0.1:0, prints the port; per request (8 bytes, big
+    endian N) sends N bytes, or one byte for N = 0."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    print(srv.getsockname()[1], flush=True)
+    block = b"x" * MIB
+    while True:
+        c, _ = srv.accept()
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with c:
+            while True:
+                req = b""
+                while len(req) < 8:
+                    got = c.recv(8 - len(req))
+                    if not got:
+                        break
+                    req += got
+                if len(req) < 8:
+                    break
+                n = struct.unpack(">Q", req)[0]
+                if n == 0:
+                    c.sendall(b"!")
+                while n > 0:
+                    part = min(n, MIB)
+                    c.sendall(block[:part])
+                    n -= part
+
+
+def tcp_fetch(host, port, nbytes, pings):
+    """Round trips of a 1-byte answer, then one transfer of `nbytes`; prints JSON."""
+    c = socket.create_connection((host, int(port)))
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    rtts = []
+    for _ in range(int(pings)):
+        t0 = time.monotonic()
+        c.sendall(struct.pack(">Q", 0))
+        if c.recv(1) != b"!":
+            raise RuntimeError("tcp-fetch: bad answer")
+        rtts.append((time.monotonic() - t0) * 1000)
+    n = int(nbytes)
+    t0 = time.monotonic()
+    c.sendall(struct.pack(">Q", n))
+    got = 0
+    while got < n:
+        b = c.recv(4 * MIB)
+        if not b:
+            raise RuntimeError("tcp-fetch: connection closed early")
+        got += len(b)
+    secs = time.monotonic() - t0
+    print(json.dumps({"rtt_ms": statistics.median(rtts), "seconds": secs, "mib_per_s": n / MIB / secs}))
+
+
+# ------------------------------------------------------------ nodes
+
+class NsNode:
+    """A `snapstream node` in a testbed host: libp2p on the namespace's
+    loopback (reached only through its relay), HTTP on the host's address."""
+
+    def __init__(self, wan, host, name, data_dir, key, extra=None):
+        self.wan, self.host, self.name = wan, host, name
+        self.dir = os.path.join(wan.work, name)
+        os.makedirs(self.dir, exist_ok=True)
+        cfg = {
+            "data_dir": data_dir, "key_file": key,
+            "p2p_listen": ["/ip4/127.0.0.1/tcp/0"], "http_listen": f"{host.ip}:0", "log_level": "warn",
+            # Every peer arrives through the relay, from 127.0.0.1.
+            "host": {"max_connections_per_ip": 4096, "max_connections": 4096},
+        }
+        cfg.update(extra or {})
+        self.config_path = os.path.join(self.dir, "node.json")
+        with open(self.config_path, "w") as f:
+            json.dump(cfg, f, indent=1)
+
+    def start(self):
+        self.stderr = open(os.path.join(self.dir, "stderr.log"), "ab")
+        self.proc = self.host.spawn([self.wan.snapstream, "node", "--config", self.config_path],
+                                    stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        line = self.proc.stdout.readline()
+        m = re.match(r"node peer_id=(\S+) p2p=(\S+) http=(\S+)", line)
+        if not m:
+            raise RuntimeError(f"node {self.name} did not start: {line!r}; see {self.dir}/stderr.log")
+        self.peer_id = m.group(1)
+        self.p2p_port = int(re.search(r"/tcp/(\d+)", m.group(2)).group(1))
+        self.http = Http(m.group(3))
+        return self
+
+    def cpu(self):
+        return proc_cpu_seconds(self.proc.pid)
+
+    def stop(self):
+        self.http.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.stderr.close()
+
+
+def start_relay(wan, host, to_port, delay_ms):
+    """delay_relay on the host's address in front of 127.0.0.1:to_port; returns its port."""
+    p = host.spawn([wan.relay, "relay", "--listen", f"{host.ip}:0", "--to", f"127.0.0.1:{to_port}",
+                    "--delay-ms", str(delay_ms)], stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    m = re.match(r"delay_relay listen=\S+:(\d+) ", line)
+    if not m:
+        raise RuntimeError(f"delay_relay did not start: {line!r}")
+    return int(m.group(1))
+
+
+def tc_counters(host):
+    """What the host's uplink shaper sent and dropped so far (bytes, packets),
+    from tc's counters of eth0's qdisc, and the host's TCP retransmissions."""
+    out = host.run("tc", "-s", "qdisc", "show", "dev", "eth0")
+    m = re.search(r"Sent (\d+) bytes \d+ pkt \(dropped (\d+)", out)
+    snmp = host.run("cat", "/proc/net/snmp").splitlines()
+    tcp = [l.split() for l in snmp if l.startswith("Tcp:")]
+    retrans = int(tcp[1][tcp[0].index("RetransSegs")])
+    return int(m.group(1)), int(m.group(2)), retrans
+
+
+def metric(metrics, name):
+    return sum(v for k, v in metrics.items() if k == name or k.startswith(name + "{"))
+
+
+# ------------------------------------------------------------ the bench
+
+class Wan:
+    def __init__(self, args):
+        self.args = args
+        self.build = os.path.abspath(args.build)
+        self.snapstream = os.path.join(self.build, "app", "snapstream")
+        self.relay = os.path.join(self.build, "bench", "wan", "delay_relay")
+        self.work = os.path.abspath(args.work)
+        self.results = {"links": [], "relay": {}}
+        self.t0 = time.monotonic()
+        self.protocols = [p for p in PROTOCOLS if not args.protocols or p.rsplit("/", 1)[1] in args.protocols.split(",")]
+        self.chunk_sizes = [c for c in CHUNK_SIZES
+                            if not args.chunk_kib or str(c // 1024) in args.chunk_kib.split(",")]
+
+    def run(self, cmd):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} exited {r.returncode}: {r.stderr.strip()[-600:]}")
+        return r.stdout
+
+    def keygen(self, name):
+        path = os.path.join(self.work, "keys", name + ".key")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return path, self.run([self.snapstream, "keygen", "--out", path, "--force"]).strip()
+
+    def prepare_state(self):
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
+        self.provider_key, self.provider_peer = self.keygen("provider")
+        self.provider_dir = os.path.join(self.work, "provider-data")
+        out = self.run([self.snapstream, "state", "generate", "--data-dir", self.provider_dir,
+                        "--bytes", f"{self.args.state_mib}MiB", "--seed", "7"])
+        snap = self.run([self.snapstream, "snapshot", "create", "--data-dir", self.provider_dir,
+                         "--key", self.provider_key])
+        self.digest = self.run([self.snapstream, "state", "digest", "--data-dir", self.provider_dir]).strip()
+        log(f"state: {out.strip()}; snapshot: {snap.strip()}")
+        self.results["state"] = {"mib": self.args.state_mib, "digest": self.digest, "snapshot": snap.strip()}
+
+    def relay_cost(self):
+        for d in (0, 20):
+            r = json.loads(self.run([self.relay, "measure", "--delay-ms", str(d), "--mib", "256", "--runs", "3"]))
+            self.results["relay"][str(d)] = r
+            log(f"delay_relay on loopback, delay {d} ms: {fmt(r['relay_mib_per_s'])} MiB/s through it "
+                f"({fmt(r['direct_mib_per_s'])} direct); round trip {fmt(r['relay_rtt_us'])} us "
+                f"({fmt(r['direct_rtt_us'])} direct, overhead {fmt(r['relay_overhead_us'])} us)")
+
+    def link_check(self, tb, provider, consumer, link, delay_ms):
+        srv = provider.spawn([sys.executable, os.path.abspath(__file__), "tcp-serve"],
+                             stdout=subprocess.PIPE, text=True)
+        port = int(srv.stdout.readline())
+        rport = start_relay(self, provider, port, delay_ms)
+        link_bytes_s = link["mbit"] * 1e6 / 8
+        nbytes = int(max(8 * MIB, min(128 * MIB, link_bytes_s * 4)))
+        runs = []
+        for _ in range(self.args.repeats):
+            out = consumer.run(sys.executable, os.path.abspath(__file__), "tcp-fetch", provider.ip, str(rport),
+                               str(nbytes), "10")
+            runs.append(json.loads(out))
+        check = {"bytes": nbytes, "rtt_ms": stats([r["rtt_ms"] for r in runs]),
+                 "mib_per_s": stats([r["mib_per_s"] for r in runs])}
+        check["ratio_to_link"] = check["mib_per_s"]["median"] * MIB / link_bytes_s
+        log(f"  link check: raw TCP provider -> consumer {fmt(check['mib_per_s']['median'])} MiB/s "
+            f"= {check['ratio_to_link'] * 100:.0f}% of the link; round trip {fmt(check['rtt_ms']['median'], 2)} ms")
+        return check
+
+    def one_session(self, tb, provider_node, provider, consumer_host, relay_port, protocol, chunk_size, n):
+        name = f"consumer-{n}"
+        shutil.rmtree(os.path.join(self.work, name), ignore_errors=True)
+        key, _ = self.keygen(name)
+        node = NsNode(self, consumer_host, name, os.path.join(self.work, name, "data"), key, {
+            "peers": [f"/ip4/{provider.ip}/tcp/{relay_port}/p2p/{provider_node.peer_id}"],
+            "trust": {"threshold": 1, "authorities": [self.provider_peer]},
+            "consumer": {"protocols": [protocol], "request_timeout_ms": 300000},
+        }).start()
+        try:
+            pm0 = provider_node.http.metrics()
+            cm0 = node.http.metrics()
+            sent0, drop0, re0 = tc_counters(provider)
+            pcpu0, ccpu0 = provider_node.cpu(), node.cpu()
+            t0 = time.monotonic()
+            s = node.http.json("POST", "/p2p/snapshots", {"peer": provider_node.peer_id, "chunk_size": chunk_size})
+            sid = s["session"]
+            t_first = None
+            while True:
+                s = node.http.json("GET", f"/p2p/snapshots/{sid}")
+                if t_first is None and s.get("bytes_received", 0) > 0:
+                    t_first = time.monotonic()
+                if s["state"] in ("verified", "failed", "cancelled"):
+                    break
+                if time.monotonic() - t0 > 1800:
+                    raise RuntimeError(f"session not done after 30 minutes: {s}")
+                time.sleep(0.02)
+            secs = time.monotonic() - t0
+            if s["state"] != "verified":
+                raise RuntimeError(f"session {protocol} {chunk_size}: {s}")
+            sent1, drop1, re1 = tc_counters(provider)
+            wire, drops, retrans = sent1 - sent0, drop1 - drop0, re1 - re0
+            pm1, cm1 = provider_node.http.metrics(), node.http.metrics()
+            pcpu, ccpu = provider_node.cpu() - pcpu0, node.cpu() - ccpu0
+        finally:
+            node.stop()
+        digest = self.run([self.snapstream, "state", "digest", "--data-dir", os.path.join(self.work, name, "data")])
+        if digest.strip() != self.digest:
+            raise RuntimeError(f"consumer digest {digest.strip()} differs from the provider's {self.digest}")
+        shutil.rmtree(os.path.join(self.work, name), ignore_errors=True)
+        chunks = s["total_chunks"]
+        requests = metric(pm1, "snapstream_provider_requests_served_total") - \
+            metric(pm0, "snapstream_provider_requests_served_total")
+        lat_n = metric(cm1, "snapstream_chunk_request_duration_seconds_count") - \
+            metric(cm0, "snapstream_chunk_request_duration_seconds_count")
+        lat_s = metric(cm1, "snapstream_chunk_request_duration_seconds_sum") - \
+            metric(cm0, "snapstream_chunk_request_duration_seconds_sum")
+        return {
+            "seconds": secs, "bytes": s["bytes_received"], "chunks": chunks,
+            "effective_chunk_size": s["chunk_size"],
+            "mib_per_s": s["bytes_received"] / MIB / secs,
+            "wire_bytes": wire, "wire_mib_per_s": wire / MIB / secs,
+            "wire_per_payload": wire / s["bytes_received"],
+            "uplink_drops": drops, "provider_tcp_retransmits": retrans,
+            "ms_per_chunk": secs / chunks * 1000,
+            # From the poll that first saw a chunk applied to the end: the
+            # steady state, without the dial, the plan and the update.
+            "first_chunk_seconds": (t_first or t0) - t0,
+            "steady_ms_per_chunk": ((time.monotonic() if t_first is None else t0 + secs) - (t_first or t0))
+            / max(1, chunks - 1) * 1000,
+            "provider_requests_per_chunk": requests / chunks,
+            "consumer_requests": lat_n, "mean_request_ms": (lat_s / lat_n * 1000) if lat_n else None,
+            "provider_cpu_s": pcpu, "consumer_cpu_s": ccpu,
+        }
+
+    def run_link(self, link):
+        rtt = link["rtt_ms"]
+        log(f"link {link['name']}")
+        out = {"link": link, "sessions": {}}
+        with testbed.Testbed() as tb:
+            delay = rtt / 2
+            provider = tb.add_host("provider", link["mbit"], delay_ms=delay)
+            consumer = tb.add_host("consumer", link["mbit"], delay_ms=delay)
+            relay_delay = 0 if tb.netem else delay
+            out["delay_by"] = "netem" if tb.netem else "delay_relay"
+            out["check"] = self.link_check(tb, provider, consumer, link, 0 if tb.netem else rtt / 2)
+            pnode = NsNode(self, provider, f"provider-{link['mbit']}", self.provider_dir, self.provider_key,
+                           {"provider": {"max_active_sessions": 64}}).start()
+            rport = start_relay(self, provider, pnode.p2p_port, relay_delay)
+            link_bytes_s = link["mbit"] * 1e6 / 8
+            n = 0
+            for protocol in self.protocols:
+                for cs in self.chunk_sizes:
+                    runs = []
+                    for _ in range(self.args.repeats):
+                        n += 1
+                        runs.append(self.one_session(tb, pnode, provider, consumer, rport, protocol, cs, n))
+                    agg = {k: stats([r[k] for r in runs]) for k in runs[0]}
+                    med = agg["mib_per_s"]["median"]
+                    agg["ratio_to_link"] = med * MIB / link_bytes_s
+                    agg["ratio_to_link_min"] = agg["mib_per_s"]["min"] * MIB / link_bytes_s
+                    agg["ratio_to_link_max"] = agg["mib_per_s"]["max"] * MIB / link_bytes_s
+                    # The time per chunk that is not the chunk's bytes on the wire, in round trips.
+                    per_chunk_wire_ms = agg["wire_bytes"]["median"] / agg["chunks"]["median"] / link_bytes_s * 1000
+                    agg["wire_ms_per_chunk"] = per_chunk_wire_ms
+                    agg["round_trips_per_chunk"] = (agg["steady_ms_per_chunk"]["median"] - per_chunk_wire_ms) / rtt
+                    out["sessions"][f"{protocol}@{cs}"] = agg
+                    log(f"  {protocol.rsplit('/', 1)[1]} chunk {cs // 1024} KiB (effective "
+                        f"{int(agg['effective_chunk_size']['median']) // 1024} KiB): {fmt(med)} MiB/s "
+                        f"({fmt(agg['mib_per_s']['min'])} - {fmt(agg['mib_per_s']['max'])}) = "
+                        f"{agg['ratio_to_link'] * 100:.0f}% of the link; wire {agg['wire_per_payload']['median']:.2f}x "
+                        f"the payload; first chunk after {fmt(agg['first_chunk_seconds']['median'], 2)} s, then "
+                        f"{fmt(agg['steady_ms_per_chunk']['median'])} ms per chunk, of which "
+                        f"{fmt(per_chunk_wire_ms)} ms its bytes on the wire; the rest = "
+                        f"{agg['round_trips_per_chunk']:.1f} round trips; "
+                        f"{agg['provider_requests_per_chunk']['median']:.2f} requests per chunk; uplink drops "
+                        f"{int(agg['uplink_drops']['median'])}, provider TCP retransmits "
+                        f"{int(agg['provider_tcp_retransmits']['median'])}")
+            pnode.stop()
+        return out
+
+    def main(self):
+        for tool in (self.snapstream, self.relay):
+            if not os.access(tool, os.X_OK):
+                sys.exit(f"wan: {tool} is missing (bench/wan/run builds it)")
+        load0 = open("/proc/loadavg").read().split()[:3]
+        self.prepare_state()
+        self.relay_cost()
+        links = [l for l in LINKS if not self.args.links or str(l["mbit"]) in self.args.links.split(",")]
+        for link in links:
+            self.results["links"].append(self.run_link(link))
+        self.results["machine"] = self.machine(load0)
+        self.results["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        self.results["seconds"] = time.monotonic() - self.t0
+        self.results["command"] = "bench/wan/run" + (" --quick" if self.args.quick else "")
+        self.write()
+
+    def machine(self, load0):
+        cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
+        tc = subprocess.run(["tc", "-V"], capture_output=True, text=True).stdout.strip()
+        return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(), "tc": tc,
+                "netem": testbed.have_netem(), "load_average_at_start": load0,
+                "load_average_at_end": open("/proc/loadavg").read().split()[:3]}
+
+    def write(self):
+        out = self.args.out
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "wan.json"), "w") as f:
+            json.dump(self.results, f, indent=1, sort_keys=True)
+        self.chart(out)
+        with open(os.path.join(out, "wan.md"), "w") as f:
+            f.write(self.markdown())
+        log(f"results: {out}/wan.md, wan.json, wan_throughput_vs_chunk_size.png ({time.monotonic() - self.t0:.0f} s)")
+
+    def chart(self, out):
+        if not shutil.which("gnuplot"):
+            log("gnuplot missing: no chart")
+            return
+        data = os.path.join(self.work, "wan.dat")
+        plots = []
+        with open(data, "w") as f:
+            block = 0
+            for l in self.results["links"]:
+                for p in self.protocols:
+                    for cs in self.chunk_sizes:
+                        a = l["sessions"][f"{p}@{cs}"]
+                        f.write(f"{cs // 1024} {a['ratio_to_link'] * 100} {a['ratio_to_link_min'] * 100} "
+                                f"{a['ratio_to_link_max'] * 100}\n")
+                    f.write("\n\n")
+                    plots.append(f"'{data}' index {block} using 1:2:3:4 with yerrorlines lw 2 "
+                                 f"title '{p.rsplit('/', 1)[1]}, {l['link']['name']}'")
+                    block += 1
+        script = f"""set terminal pngcairo size 900,520
+set output '{os.path.join(out, "wan_throughput_vs_chunk_size.png")}'
+set title 'One session over a shaped, delayed link (median, min-max)'
+set xlabel 'chunk size (KiB)'
+set ylabel 'chunk payload, % of the link'
+set logscale x 2
+set yrange [0:100]
+set key top left
+set grid
+plot {", ".join(plots)}
+"""
+        subprocess.run(["gnuplot"], input=script, text=True, check=False)
+
+    def markdown(self):
+        r = self.results
+        m = r["machine"]
+        L = ["# snapstream over WAN links", "",
+             f"Command: `{r['command']}` · {r['date']} · {r['seconds']:.0f} s · state {r['state']['mib']} MiB "
+             f"(`{r['state']['snapshot']}`).", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, {m['tc']}; netem "
+             f"{'present' if m['netem'] else 'absent (the round trip comes from delay_relay)'}. Load average "
+             f"at start {' '.join(m['load_average_at_start'])}, at end {' '.join(m['load_average_at_end'])}.", "",
+             "Every figure is the median of the runs (min – max). The link is tbf-shaped in each direction; its "
+             "capacity is its nominal rate (100 Mbit/s = 11.92 MiB/s). Throughput is chunk payload applied per "
+             "second of the session (POST to `verified`, 20 ms polls); *wire* is what the provider's uplink "
+             "shaper sent (tc's counter: TCP/IP headers, Noise, Yamux, the JSON envelope and the byte encoding "
+             "included). *Rest in RTTs* is the time per chunk beyond its wire bytes' own time at the link "
+             "rate, divided by the round trip, in the steady state: from the first chunk applied (*first chunk after*: "
+             "the dial, the libp2p upgrade, the plan, the update and one chunk) to the last. Every session ends with the consumer's state digest equal to "
+             "the provider's.", "",
+             "## delay_relay's own cost (loopback, in one process)", "",
+             "| delay | through the relay MiB/s | direct MiB/s | round trip through it | direct | overhead |",
+             "|---|---|---|---|---|---|"]
+        for d, x in sorted(r["relay"].items(), key=lambda kv: float(kv[0])):
+            L.append(f"| {d} ms | {fmt(x['relay_mib_per_s'])} | {fmt(x['direct_mib_per_s'])} | "
+                     f"{fmt(x['relay_rtt_us'])} us | {fmt(x['direct_rtt_us'])} us | {fmt(x['relay_overhead_us'])} us |")
+        for l in r["links"]:
+            c = l["check"]
+            L += ["", f"## {l['link']['name']} (delay by {l['delay_by']})", "",
+                  f"Link check, raw TCP provider -> consumer on the sessions' path: "
+                  f"{fmt(c['mib_per_s']['median'])} MiB/s ({fmt(c['mib_per_s']['min'])} – "
+                  f"{fmt(c['mib_per_s']['max'])}) = {c['ratio_to_link'] * 100:.0f}% of the link; round trip "
+                  f"{fmt(c['rtt_ms']['median'], 2)} ms.", "",
+                  "| protocol | chunk (effective) | MiB/s | % of link | wire / payload | first chunk after | "
+                  "ms per chunk after it | "
+                  "of which wire | rest in RTTs | requests per chunk | uplink drops | retransmits |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            for p in self.protocols:
+                for cs in self.chunk_sizes:
+                    a = l["sessions"][f"{p}@{cs}"]
+                    L.append(f"| {p.rsplit('/', 1)[1]} | {cs // 1024} KiB "
+                             f"({int(a['effective_chunk_size']['median']) // 1024} KiB) | "
+                             f"{fmt(a['mib_per_s']['median'])} ({fmt(a['mib_per_s']['min'])} – "
+                             f"{fmt(a['mib_per_s']['max'])}) | {a['ratio_to_link'] * 100:.0f}% "
+                             f"({a['ratio_to_link_min'] * 100:.0f} – {a['ratio_to_link_max'] * 100:.0f}) | "
+                             f"{a['wire_per_payload']['median']:.2f} | {fmt(a['first_chunk_seconds']['median'], 2)} s | "
+                             f"{fmt(a['steady_ms_per_chunk']['median'])} | "
+                             f"{fmt(a['wire_ms_per_chunk'])} | {a['round_trips_per_chunk']:.1f} | "
+                             f"{a['provider_requests_per_chunk']['median']:.2f} | {int(a['uplink_drops']['median'])} | "
+                             f"{int(a['provider_tcp_retransmits']['median'])} |")
+        L += ["", "![throughput vs chunk size](wan_throughput_vs_chunk_size.png)", ""]
+        return "\n".join(L)
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "tcp-serve":
+        return tcp_serve()
+    if len(sys.argv) > 1 and sys.argv[1] == "tcp-fetch":
+        return tcp_fetch(*sys.argv[2:6])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", required=True, help="build tree with app/snapstream and bench/wan/delay_relay")
+    ap.add_argument("--quick", action="store_true", help="16 MiB state, one run per figure")
+    ap.add_argument("--work", default=None, help="scratch directory (default BUILD/../wan-work)")
+    ap.add_argument("--out", default=None, help="results directory (default bench/results, or "
+                                                "BUILD/../wan-results-quick for --quick)")
+    ap.add_argument("--state-mib", type=int, default=None, help="generated state (default 32, quick 16)")
+    ap.add_argument("--repeats", type=int, default=None, help="runs per figure (default 3, quick 1)")
+    ap.add_argument("--links", default=None, help="link profiles by Mbit/s, comma-separated (default 100,1000)")
+    ap.add_argument("--protocols", default=None, help="protocol versions, comma-separated (default 1.0.0,1.1.0,1.2.0)")
+    ap.add_argument("--chunk-kib", default=None, help="chunk sizes in KiB, comma-separated (default 256,1024,4096)")
+    args = ap.parse_args()
+    parent = os.path.dirname(os.path.abspath(args.build))
+    args.work = args.work or os.path.join(parent, "wan-work")
+    args.out = args.out or (os.path.join(ROOT, "bench", "results") if not args.quick
+                            else os.path.join(parent, "wan-results-quick"))
+    args.state_mib = args.state_mib or (16 if args.quick else 32)
+    args.repeats = args.repeats or (1 if args.quick else 3)
+    if os.geteuid() != 0:
+        sys.exit("wan: the WAN testbed needs root (network namespaces, veth, tc); run it as root")
+    try:
+        Wan(args).main()
+    except testbed.TestbedError as e:
+        sys.exit(f"wan: {e}")
+    except KeyboardInterrupt:
+        sys.exit("wan: interrupted; the testbed was removed")
+
+
+if __name__ == "__main__":
+    main()
