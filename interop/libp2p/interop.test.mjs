@@ -72,7 +72,8 @@ test('our host dials a js listener and negotiates 1.1.0 when offered', async () 
   try {
     const r = runPeer(peer, ['request', server.address, '/rpp/snapshots/1.1.0', 'plan'])
     assert.equal(r.status, 0, r.stdout)
-    assert.match(r.stdout, /PROTOCOL \/rpp\/snapshots\/1\.1\.0/)
+    assert.match(r.stdout, /REQUEST 1 PROTOCOL \/rpp\/snapshots\/1\.1\.0/)
+    assert.match(r.stdout, /REQUEST 2 PROTOCOL \/rpp\/snapshots\/1\.1\.0/) // same connection, negotiated in full again
   } finally {
     await server.stop()
   }
@@ -83,7 +84,8 @@ test('our host falls back to 1.0.0 with a js listener that offers only 1.0.0', a
   try {
     const r = runPeer(peer, ['request', server.address, '/rpp/snapshots/1.0.0', 'plan'])
     assert.equal(r.status, 0, r.stdout)
-    assert.match(r.stdout, /PROTOCOL \/rpp\/snapshots\/1\.0\.0/)
+    assert.match(r.stdout, /REQUEST 1 PROTOCOL \/rpp\/snapshots\/1\.0\.0/)
+    assert.match(r.stdout, /REQUEST 2 PROTOCOL \/rpp\/snapshots\/1\.0\.0/) // same connection, negotiated in full again
   } finally {
     await server.stop()
   }

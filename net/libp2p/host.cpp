@@ -94,6 +94,11 @@ void host::set_stream_handler(std::string protocol, stream_handler handler) {
   core_->stream_handlers_[std::move(protocol)] = std::move(handler);
 }
 
+void host::remove_handler(const std::string& protocol) {
+  core_->request_handlers_.erase(protocol);
+  core_->stream_handlers_.erase(protocol);
+}
+
 awaitable<result<response>> host::request(peer_target target, std::vector<protocol_spec> protocols,
                                           byte_buffer request, std::chrono::milliseconds timeout) {
   co_await asio::this_coro::throw_if_cancelled(false);
@@ -108,16 +113,29 @@ awaitable<result<response>> host::request(peer_target target, std::vector<protoc
   std::vector<std::string> ids;
   ids.reserve(protocols.size());
   for (const auto& p : protocols) ids.push_back(p.id);
-  auto chosen = co_await (*conn)->negotiate_outbound(*st, std::move(ids), deadline);
-  if (!chosen) co_return chosen.error();
-  const protocol_spec& spec = protocols[*chosen];
-  if (request.size() > spec.max_request_size) {
-    co_return make_error(host_errc::request_too_large,
-                         "request of " + std::to_string(request.size()) + " bytes exceeds " + spec.id + "'s cap of " +
-                             std::to_string(spec.max_request_size));
+  auto too_large = [&](const protocol_spec& spec) {
+    return make_error(host_errc::request_too_large, "request of " + std::to_string(request.size()) +
+                                                        " bytes exceeds " + spec.id + "'s cap of " +
+                                                        std::to_string(spec.max_request_size));
+  };
+  std::size_t index = 0;
+  if (const auto known = (*conn)->known_choice(ids); known && protocols[*known].lazy) {
+    // This peer agreed to this list's protocol before on this connection:
+    // the proposal, the request and its end go out at once, and the
+    // request costs one round trip instead of two (docs/transport.md).
+    index = *known;
+    if (request.size() > protocols[index].max_request_size) co_return too_large(protocols[index]);
+    if (auto r = co_await (*conn)->request_lazily(*st, ids, index, request, deadline); !r) co_return r.error();
+  } else {
+    auto chosen = co_await (*conn)->negotiate_outbound(*st, ids, deadline);
+    if (!chosen) co_return chosen.error();
+    index = *chosen;
+    const protocol_spec& spec = protocols[index];
+    if (request.size() > spec.max_request_size) co_return too_large(spec);
+    if (auto w = co_await (*conn)->write(*st, request, deadline); !w) co_return w.error();
+    if (auto c = handle.close_write(); !c) co_return c.error();
   }
-  if (auto w = co_await (*conn)->write(*st, request, deadline); !w) co_return w.error();
-  if (auto c = handle.close_write(); !c) co_return c.error();
+  const protocol_spec& spec = protocols[index];
   auto body = co_await (*conn)->read_to_end(*st, spec.max_response_size, host_errc::response_too_large, deadline);
   if (!body) {
     log::info(detail::log_component, "request_failed",

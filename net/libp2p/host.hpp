@@ -58,9 +58,16 @@ struct protocol_spec {
   std::string id;
   std::size_t max_request_size = 1024 * 1024;
   std::size_t max_response_size = 10 * 1024 * 1024;
+  /// The protocol's listeners take a lazy proposal: the proposal, the request
+  /// and its end of stream in one write, before the listener's answer
+  /// (host::request uses it once the peer agreed to the protocol on the
+  /// connection). js-libp2p 3's listener does not: its handler never sees
+  /// such a request end (docs/transport.md).
+  bool lazy = false;
 };
 
-/// `/rpp/snapshots/1.2.0`: the caps of 1.1.0, request 1 MiB, response 16 MiB.
+/// `/rpp/snapshots/1.2.0`: the caps of 1.1.0, request 1 MiB, response 16 MiB;
+/// requested lazily once agreed on a connection (docs/protocol.md).
 [[nodiscard]] protocol_spec snapshots_v1_2();
 /// `/rpp/snapshots/1.1.0`: request cap 1 MiB, response cap 16 MiB.
 [[nodiscard]] protocol_spec snapshots_v1_1();
@@ -132,9 +139,17 @@ public:
   void set_request_handler(std::vector<protocol_spec> protocols, request_handler handler);
   /// Serves raw streams of `protocol`.
   void set_stream_handler(std::string protocol, stream_handler handler);
+  /// Stops serving `protocol` (request or stream handler): new streams that
+  /// propose it are answered `na`; streams already past negotiation finish.
+  void remove_handler(const std::string& protocol);
 
   /// Sends `request` and returns the response. `protocols` go in preference
-  /// order (multistream-select falls back on `na`); the request must fit the
+  /// order (multistream-select falls back on `na`). Once the peer agreed to
+  /// one of this exact list on the connection, and that one is `lazy`, later
+  /// requests with the list propose it alone and send the request with the
+  /// proposal, without waiting for the answer (one round trip per request);
+  /// should the peer then refuse it, that request fails with
+  /// `protocol_not_supported` and the next one negotiates in full. The request must fit the
   /// negotiated protocol's `max_request_size` (else `request_too_large`), the
   /// response its `max_response_size` (else `response_too_large`). The whole
   /// call, dial included, is bounded by `timeout` (`host_errc::timeout`);

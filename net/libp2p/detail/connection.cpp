@@ -83,11 +83,15 @@ awaitable<result<void>> run_negotiation(Machine& machine, byte_buffer opening, n
       co_return progress.error();
     }
     channel.consume(progress->consumed);
+    const std::size_t left = channel.available().size();
     if (!out.empty()) {
       if (auto r = co_await channel.send(out); !r) co_return r;
       out.clear();
     }
     if (progress->done) co_return result<void>{};
+    // Bytes that came while we sent (a lazy dialer's proposal and request,
+    // perhaps with its end of stream) are read before waiting for more.
+    if (channel.available().size() > left) continue;
     if (auto r = co_await channel.receive_more(); !r) co_return r;
   }
 }
@@ -583,14 +587,45 @@ awaitable<result<void>> connection::await_stream_bytes(std::shared_ptr<stream_st
 awaitable<result<std::size_t>> connection::negotiate_outbound(std::shared_ptr<stream_state> st,
                                                               std::vector<std::string> protocols,
                                                               clock::time_point deadline) {
-  libp2p::multistream_dialer dialer(std::move(protocols));
+  libp2p::multistream_dialer dialer(protocols);
   byte_buffer opening;
   dialer.start(opening);
   auto channel = stream_channel(st, deadline);
   if (auto r = co_await run_negotiation(dialer, std::move(opening), std::move(channel)); !r) co_return r.error();
   st->protocol = dialer.selected();
   protocols_.insert(st->protocol);
+  // A handful of preference lists per connection in practice; a peer that
+  // made us negotiate many kinds only costs us full negotiations again.
+  if (outbound_choices_.size() >= max_outbound_choices) outbound_choices_.clear();
+  outbound_choices_[std::move(protocols)] = dialer.selected_index();
   co_return dialer.selected_index();
+}
+
+std::optional<std::size_t> connection::known_choice(const std::vector<std::string>& protocols) const {
+  auto it = outbound_choices_.find(protocols);
+  if (it == outbound_choices_.end()) return std::nullopt;
+  return it->second;
+}
+
+awaitable<result<void>> connection::request_lazily(std::shared_ptr<stream_state> st,
+                                                   const std::vector<std::string>& protocols, std::size_t index,
+                                                   bytes_view request, clock::time_point deadline) {
+  libp2p::multistream_dialer dialer({protocols[index]});
+  byte_buffer first;
+  dialer.start(first);
+  append(first, request);
+  if (auto w = co_await write(st, first, deadline); !w) co_return w;
+  if (auto c = close_write(*st); !c) co_return c;
+  auto channel = stream_channel(st, deadline);
+  if (auto r = co_await run_negotiation(dialer, byte_buffer(), std::move(channel)); !r) {
+    // The peer refused what it accepted before on this connection (or broke
+    // the exchange): the next request negotiates in full.
+    outbound_choices_.erase(protocols);
+    co_return r;
+  }
+  st->protocol = protocols[index];
+  protocols_.insert(st->protocol);
+  co_return result<void>{};
 }
 
 awaitable<result<std::string>> connection::negotiate_inbound(std::shared_ptr<stream_state> st,

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -93,6 +94,18 @@ public:
   boost::asio::awaitable<result<std::size_t>> negotiate_outbound(std::shared_ptr<stream_state> st,
                                                                  std::vector<std::string> protocols,
                                                                  clock::time_point deadline);
+  /// The index negotiate_outbound agreed for this exact preference list on
+  /// an earlier stream of this connection: the peer's listener accepted it.
+  [[nodiscard]] std::optional<std::size_t> known_choice(const std::vector<std::string>& protocols) const;
+  /// Sends a whole request on a new stream without waiting for the listener
+  /// (multistream-select's lazy form): the header, the one proposal
+  /// `protocols[index]` (a known choice), `request`, and the end of the
+  /// stream's write side, then reads the listener's header and its echo. A
+  /// refusal fails the request with `protocol_not_supported` and forgets the
+  /// choice, so the next request negotiates in full.
+  boost::asio::awaitable<result<void>> request_lazily(std::shared_ptr<stream_state> st,
+                                                      const std::vector<std::string>& protocols, std::size_t index,
+                                                      bytes_view request, clock::time_point deadline);
   /// Negotiates as listener; returns the agreed protocol id.
   boost::asio::awaitable<result<std::string>> negotiate_inbound(std::shared_ptr<stream_state> st,
                                                                 std::vector<std::string> supported,
@@ -172,6 +185,9 @@ private:
   libp2p::yamux_session session_;
   std::unordered_map<std::uint32_t, std::shared_ptr<stream_state>> streams_;
   std::set<std::string> protocols_;
+  /// Preference list -> the index the peer's listener agreed to (see known_choice).
+  std::map<std::vector<std::string>, std::size_t> outbound_choices_;
+  static constexpr std::size_t max_outbound_choices = 32;
   clock::time_point idle_since_;
 
   byte_buffer rx_;             ///< socket bytes; [rx_begin_, rx_end_) not yet processed

@@ -126,6 +126,42 @@ BOOST_AUTO_TEST_CASE(request_falls_back_to_1_0_0_when_the_server_lacks_1_1_0) {
   }(h));
 }
 
+BOOST_AUTO_TEST_CASE(later_requests_propose_the_agreed_lazy_protocol_alone_with_the_request) {
+  // The server serves 1.2.0 (a lazy protocol) and 1.0.0. The first request
+  // negotiates in full and agrees on 1.2.0; the next ones are sent lazily
+  // (1.2.0 alone, with the request). Then the server stops serving 1.2.0: a
+  // full negotiation would fall back to 1.0.0, but the lazy request proposes
+  // 1.2.0 alone and is refused; the request after it negotiates in full again
+  // and gets 1.0.0. All of it on one connection.
+  two_hosts h;
+  h.server.set_request_handler({snapshots_v1_2(), snapshots_v1_0()}, echo);
+  run(h.io, [](two_hosts& h) -> awaitable<void> {
+    const std::vector<protocol_spec> both{snapshots_v1_2(), snapshots_v1_0()};
+    const byte_buffer req = to_buffer(as_bytes("req"));
+    for (int i = 0; i < 3; ++i) {
+      auto r = co_await h.client.request(h.server_addr, both, req, 5s);
+      BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : to_string(r.error())));
+      BOOST_TEST(as_chars(r->body) == "/rpp/snapshots/1.2.0:req");
+    }
+    h.server.remove_handler("/rpp/snapshots/1.2.0");
+    auto refused = co_await h.client.request(h.server_addr, both, req, 5s);
+    BOOST_REQUIRE(!refused.has_value());
+    BOOST_TEST(refused.error().is(libp2p::libp2p_errc::protocol_not_supported), to_string(refused.error()));
+    auto fallback = co_await h.client.request(h.server_addr, both, req, 5s);
+    BOOST_REQUIRE_MESSAGE(fallback.has_value(), (fallback ? "" : to_string(fallback.error())));
+    BOOST_TEST(as_chars(fallback->body) == "/rpp/snapshots/1.0.0:req");
+    // 1.0.0 is now the agreed choice, but not a lazy protocol: every request
+    // negotiates in full, and so sees 1.2.0 as soon as the server serves it again.
+    h.server.set_request_handler({snapshots_v1_2()}, echo);
+    auto again = co_await h.client.request(h.server_addr, both, req, 5s);
+    BOOST_REQUIRE_MESSAGE(again.has_value(), (again ? "" : to_string(again.error())));
+    BOOST_TEST(as_chars(again->body) == "/rpp/snapshots/1.2.0:req");
+    BOOST_TEST(h.client.connection_count() == 1u);
+    co_await h.client.stop();
+    co_await h.server.stop();
+  }(h));
+}
+
 BOOST_AUTO_TEST_CASE(dialling_the_wrong_peer_id_fails_authentication) {
   two_hosts h;
   h.server.set_request_handler(snapshot_protocols(), echo);

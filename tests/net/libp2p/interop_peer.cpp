@@ -99,24 +99,35 @@ awaitable<int> request(host& h, std::string address, std::string expected_protoc
     co_return 2;
   }
   const byte_buffer body = to_buffer(as_bytes(kind == "big" ? big_request : plan_request));
-  auto r = co_await h.request(*addr, snapshot_protocols(), body, 30s);
+  // Twice on one connection. 1.1.0 and 1.0.0 are not lazy protocols: the
+  // second request negotiates in full too, which js-libp2p's listener needs
+  // (docs/transport.md).
+  for (int i = 1; i <= 2; ++i) {
+    auto r = co_await h.request(*addr, snapshot_protocols(), body, 30s);
+    if (!r) {
+      std::cerr << "request " << i << " failed: " << to_string(r.error()) << "\n";
+      co_await h.stop();
+      co_return 1;
+    }
+    const byte_buffer expected = canned_response(r->protocol, body);
+    std::cout << "REQUEST " << i << " PROTOCOL " << r->protocol << " BYTES " << r->body.size() << std::endl;
+    if (r->protocol != expected_protocol) {
+      std::cerr << "negotiated " << r->protocol << ", expected " << expected_protocol << "\n";
+      co_return 1;
+    }
+    if (r->body != expected) {
+      std::cerr << "response differs from the canned bytes (" << r->body.size() << " vs " << expected.size() << ")\n";
+      co_return 1;
+    }
+    if (r->body.capacity() < r->body.size() + 64) {
+      std::cerr << "response lacks simdjson padding\n";
+      co_return 1;
+    }
+  }
+  const std::size_t connections = h.connection_count();
   co_await h.stop();
-  if (!r) {
-    std::cerr << "request failed: " << to_string(r.error()) << "\n";
-    co_return 1;
-  }
-  const byte_buffer expected = canned_response(r->protocol, body);
-  std::cout << "PROTOCOL " << r->protocol << " BYTES " << r->body.size() << std::endl;
-  if (r->protocol != expected_protocol) {
-    std::cerr << "negotiated " << r->protocol << ", expected " << expected_protocol << "\n";
-    co_return 1;
-  }
-  if (r->body != expected) {
-    std::cerr << "response differs from the canned bytes (" << r->body.size() << " vs " << expected.size() << ")\n";
-    co_return 1;
-  }
-  if (r->body.capacity() < r->body.size() + 64) {
-    std::cerr << "response lacks simdjson padding\n";
+  if (connections != 1) {
+    std::cerr << "the two requests used " << connections << " connections, expected 1\n";
     co_return 1;
   }
   co_return 0;
