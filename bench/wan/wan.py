@@ -15,8 +15,14 @@ link profile it measures
     the provider's requests per chunk, and how many round trips per chunk the
     time left over after the bytes' own time on the wire amounts to;
 
-plus delay_relay's own cost on loopback. Writes wan.md, wan.json and
-wan_throughput_vs_chunk_size.png. Asserts nothing.
+plus delay_relay's own cost on loopback. Then the swarm (issue 13's sections
+3 and 5): one sync job over four provider nodes, each behind its own
+100 Mbit/s + 40 ms link, against one provider alone, and the same job with a
+fault each time (a provider's link down, a provider frozen with SIGSTOP, a
+provider killed, the consumer killed and restarted), each ending verified
+with equal digests. Writes wan.md, wan.json and
+wan_throughput_vs_chunk_size.png. Asserts nothing but the digests (a job
+that fails or ends with another digest stops the run).
 """
 
 import argparse
@@ -26,6 +32,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import statistics
 import struct
@@ -122,7 +129,8 @@ class NsNode:
         os.makedirs(self.dir, exist_ok=True)
         cfg = {
             "data_dir": data_dir, "key_file": key,
-            "p2p_listen": ["/ip4/127.0.0.1/tcp/0"], "http_listen": f"{host.ip}:0", "log_level": "warn",
+            "p2p_listen": ["/ip4/127.0.0.1/tcp/0"], "http_listen": f"{host.ip}:0",
+            "log_level": os.environ.get("WAN_LOG_LEVEL", "warn"),
             # Every peer arrives through the relay, from 127.0.0.1.
             "host": {"max_connections_per_ip": 4096, "max_connections": 4096},
         }
@@ -159,9 +167,10 @@ class NsNode:
         self.stderr.close()
 
 
-def start_relay(wan, host, to_port, delay_ms):
-    """delay_relay on the host's address in front of 127.0.0.1:to_port; returns its port."""
-    p = host.spawn([wan.relay, "relay", "--listen", f"{host.ip}:0", "--to", f"127.0.0.1:{to_port}",
+def start_relay(wan, host, to_port, delay_ms, port=0):
+    """delay_relay on the host's address (`port`, 0 = any) in front of
+    127.0.0.1:to_port; returns its port."""
+    p = host.spawn([wan.relay, "relay", "--listen", f"{host.ip}:{port}", "--to", f"127.0.0.1:{to_port}",
                     "--delay-ms", str(delay_ms)], stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline()
     m = re.match(r"delay_relay listen=\S+:(\d+) ", line)
@@ -181,6 +190,22 @@ def tc_counters(host):
     return int(m.group(1)), int(m.group(2)), retrans
 
 
+def poll_until_done(fetch, t0, limit, what, on_status=None):
+    """Polls `fetch()` (a session's status, or None while its node restarts)
+    every 20 ms until the session has ended; `on_status` sees every status,
+    the last one included. Returns the last status."""
+    while True:
+        s = fetch()
+        if s is not None:
+            if on_status:
+                on_status(s)
+            if s["state"] in ("verified", "failed", "cancelled"):
+                return s
+        if time.monotonic() - t0 > limit:
+            raise RuntimeError(f"{what} not done after {limit} s: {s}")
+        time.sleep(0.02)
+
+
 def metric(metrics, name):
     return sum(v for k, v in metrics.items() if k == name or k.startswith(name + "{"))
 
@@ -196,7 +221,8 @@ class Wan:
         self.work = os.path.abspath(args.work)
         self.results = {"links": [], "relay": {}}
         self.t0 = time.monotonic()
-        self.protocols = [p for p in PROTOCOLS if not args.protocols or p.rsplit("/", 1)[1] in args.protocols.split(",")]
+        self.protocols = [p for p in PROTOCOLS
+                          if not args.protocols or p.rsplit("/", 1)[1] in args.protocols.split(",")]
         self.chunk_sizes = [c for c in CHUNK_SIZES
                             if not args.chunk_kib or str(c // 1024) in args.chunk_kib.split(",")]
 
@@ -211,18 +237,19 @@ class Wan:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         return path, self.run([self.snapstream, "keygen", "--out", path, "--force"]).strip()
 
-    def prepare_state(self):
-        shutil.rmtree(self.work, ignore_errors=True)
-        os.makedirs(self.work)
-        self.provider_key, self.provider_peer = self.keygen("provider")
-        self.provider_dir = os.path.join(self.work, "provider-data")
+    def prepare_state(self, mib):
+        """A generated state of `mib` MiB and its snapshot, signed by the
+        provider's key (the authority every consumer trusts)."""
+        if not hasattr(self, "provider_key"):
+            self.provider_key, self.provider_peer = self.keygen("provider")
+        self.provider_dir = os.path.join(self.work, f"provider-data-{mib}")
         out = self.run([self.snapstream, "state", "generate", "--data-dir", self.provider_dir,
-                        "--bytes", f"{self.args.state_mib}MiB", "--seed", "7"])
+                        "--bytes", f"{mib}MiB", "--seed", "7"])
         snap = self.run([self.snapstream, "snapshot", "create", "--data-dir", self.provider_dir,
                          "--key", self.provider_key])
         self.digest = self.run([self.snapstream, "state", "digest", "--data-dir", self.provider_dir]).strip()
         log(f"state: {out.strip()}; snapshot: {snap.strip()}")
-        self.results["state"] = {"mib": self.args.state_mib, "digest": self.digest, "snapshot": snap.strip()}
+        return {"mib": mib, "digest": self.digest, "snapshot": snap.strip()}
 
     def relay_cost(self):
         for d in (0, 20):
@@ -268,17 +295,16 @@ class Wan:
             t0 = time.monotonic()
             s = node.http.json("POST", "/p2p/snapshots", {"peer": provider_node.peer_id, "chunk_size": chunk_size})
             sid = s["session"]
-            t_first = None
-            while True:
-                s = node.http.json("GET", f"/p2p/snapshots/{sid}")
-                if t_first is None and s.get("bytes_received", 0) > 0:
-                    t_first = time.monotonic()
-                if s["state"] in ("verified", "failed", "cancelled"):
-                    break
-                if time.monotonic() - t0 > 1800:
-                    raise RuntimeError(f"session not done after 30 minutes: {s}")
-                time.sleep(0.02)
+            first = []  # when the first chunk was seen applied
+
+            def seen(status):
+                if not first and status.get("bytes_received", 0) > 0:
+                    first.append(time.monotonic())
+
+            s = poll_until_done(lambda: node.http.json("GET", f"/p2p/snapshots/{sid}"), t0, 1800,
+                                f"session {protocol} {chunk_size}", seen)
             secs = time.monotonic() - t0
+            t_first = first[0] if first else None
             if s["state"] != "verified":
                 raise RuntimeError(f"session {protocol} {chunk_size}: {s}")
             sent1, drop1, re1 = tc_counters(provider)
@@ -362,16 +388,277 @@ class Wan:
             pnode.stop()
         return out
 
+    # ---- 3 and 5: one job over many providers, each behind its own link, and faults during it
+
+    def provider_copies(self, n):
+        """`n` copies of the provider's data dir, each with a key of its own:
+        nodes on them serve the same snapshot, signed by the provider's key."""
+        out = []
+        for i in range(n):
+            name = f"swarm-p{i}"
+            data = os.path.join(self.work, name, "data")
+            if not os.path.exists(data):
+                os.makedirs(os.path.dirname(data), exist_ok=True)
+                self.run(["cp", "-a", "--reflink=auto", self.provider_dir, data])
+            key, _ = self.keygen(name)
+            out.append((name, data, key))
+        os.sync()
+        return out
+
+    def start_provider(self, tb, slot, rtt):
+        slot["node"] = NsNode(self, slot["host"], slot["name"], slot["data"], slot["key"],
+                              {"provider": {"max_active_sessions": 64}}).start()
+        slot["relay_port"] = start_relay(self, slot["host"], slot["node"].p2p_port, 0 if tb.netem else rtt / 2)
+        slot["addr"] = f"/ip4/{slot['host'].ip}/tcp/{slot['relay_port']}/p2p/{slot['node'].peer_id}"
+
+    def job(self, tb, consumer_host, slots, name, fault=None, chunk_size=MIB):
+        """One sync job over every provider of `slots` on a fresh consumer node;
+        `fault(ctx)` is called on every poll with the status and may act."""
+        shutil.rmtree(os.path.join(self.work, name), ignore_errors=True)
+        key, _ = self.keygen(name)
+        extra = {"peers": [s["addr"] for s in slots],
+                 "trust": {"threshold": 1, "authorities": [self.provider_peer]},
+                 "consumer": {"request_timeout_ms": 5000,
+                              "restart": {"max_retries": 1000, "base_delay_ms": 100, "max_delay_ms": 1000}}}
+        data = os.path.join(self.work, name, "data")
+        ctx = {"node": NsNode(self, consumer_host, name, data, key, extra).start(), "fault": {}}
+        try:
+            t0 = time.monotonic()
+            s = ctx["node"].http.json("POST", "/p2p/snapshots", {"peers": [x["node"].peer_id for x in slots],
+                                                                 "chunk_size": chunk_size})
+            ctx["sid"] = s["session"]
+
+            def fetch():
+                try:
+                    return ctx["node"].http.json("GET", f"/p2p/snapshots/{ctx['sid']}")
+                except (OSError, RuntimeError):
+                    return None  # the consumer is being restarted
+
+            s = poll_until_done(fetch, t0, 1200, f"job {name}", (lambda st: fault(ctx, st)) if fault else None)
+            secs = time.monotonic() - t0
+            if s["state"] != "verified":
+                raise RuntimeError(f"job {name}: {s}")
+        finally:
+            ctx["node"].stop()
+            for undo in ctx["fault"].get("undo", []):
+                undo()
+        digest = self.run([self.snapstream, "state", "digest", "--data-dir", data]).strip()
+        if digest != self.digest:
+            raise RuntimeError(f"job {name}: consumer digest {digest} differs from the provider's {self.digest}")
+        shutil.rmtree(os.path.join(self.work, name), ignore_errors=True)
+        by_peer = {e["peer"]: e for e in s.get("peers", [])}
+        shares = [by_peer.get(x["node"].peer_id, {}).get("chunks", 0) for x in slots]
+        return {"seconds": secs, "bytes": s["bytes_received"], "mib_per_s": s["bytes_received"] / MIB / secs,
+                "chunks": s["total_chunks"], "chunk_writes": s.get("chunk_writes"), "shares": shares,
+                "fault": ctx["fault"].get("log", [])}
+
+    def faults(self, tb, slots, rtt):
+        """Each fault as a function of (ctx, status), acting once the job has
+        applied a third of its chunks (half for the consumer's kill)."""
+        def at(fraction):
+            return lambda s: (s["state"] == "syncing" and s.get("total_chunks")
+                              and s.get("chunks_applied", 0) >= fraction * s["total_chunks"])
+
+        def link_cut(ctx, s):
+            f = ctx["fault"]
+            if "t" not in f and at(1 / 3)(s):
+                f["t"] = time.monotonic()
+                tb.set_link(slots[0]["host"], False)
+                f["undo"] = [lambda: tb.set_link(slots[0]["host"], True)]
+                f["log"] = [f"link of {slots[0]['name']} down at {s['chunks_applied']}/{s['total_chunks']} chunks"]
+            elif "t" in f and "up" not in f and time.monotonic() - f["t"] >= self.args.cut_seconds:
+                tb.set_link(slots[0]["host"], True)
+                f["up"] = True
+                f["log"].append(f"up again after {self.args.cut_seconds} s")
+
+        def freeze(ctx, s):
+            f = ctx["fault"]
+            pid = slots[1]["node"].proc.pid
+            if "t" not in f and at(1 / 3)(s):
+                f["t"] = time.monotonic()
+                os.kill(pid, signal.SIGSTOP)
+                f["undo"] = [lambda: os.kill(pid, signal.SIGCONT)]
+                f["log"] = [f"{slots[1]['name']} stopped (SIGSTOP) at {s['chunks_applied']}/{s['total_chunks']}"]
+            elif "t" in f and "cont" not in f and time.monotonic() - f["t"] >= self.args.freeze_seconds:
+                os.kill(pid, signal.SIGCONT)
+                f["cont"] = True
+                f["log"].append(f"continued (SIGCONT) after {self.args.freeze_seconds} s")
+
+        def provider_kill(ctx, s):
+            f = ctx["fault"]
+            if "t" not in f and at(1 / 3)(s):
+                f["t"] = time.monotonic()
+                slots[2]["node"].proc.kill()
+                f["log"] = [f"{slots[2]['name']} killed (SIGKILL) at {s['chunks_applied']}/{s['total_chunks']}"]
+
+        def consumer_kill(ctx, s):
+            f = ctx["fault"]
+            if "t" not in f and at(1 / 2)(s):
+                f["t"] = time.monotonic()
+                node = ctx["node"]
+                node.proc.kill()
+                node.proc.wait()
+                node.proc.stdout.close()
+                node.stderr.close()
+                f["log"] = [f"consumer killed (SIGKILL) at {s['chunks_applied']}/{s['total_chunks']}, restarted"]
+                # Same data dir, key and config: it resumes the job by itself.
+                ctx["node"] = NsNode(self, node.host, node.name, json.load(open(node.config_path))["data_dir"],
+                                     json.load(open(node.config_path))["key_file"],
+                                     {k: v for k, v in json.load(open(node.config_path)).items()
+                                      if k in ("peers", "trust", "consumer")}).start()
+
+        return [("link cut", f"{slots[0]['name']}'s link down for {self.args.cut_seconds} s", link_cut),
+                ("provider frozen", f"{slots[1]['name']} SIGSTOPped for {self.args.freeze_seconds} s", freeze),
+                ("provider killed", f"{slots[2]['name']} SIGKILLed", provider_kill),
+                ("consumer killed", "the consumer SIGKILLed at half and restarted", consumer_kill)]
+
+    def run_swarm(self):
+        link = {"mbit": self.args.swarm_mbit, "rtt_ms": self.args.swarm_rtt_ms}
+        n = self.args.swarm_providers
+        rtt = link["rtt_ms"]
+        log(f"swarm: one job over {n} providers, each behind {link['mbit']} Mbit/s + {rtt} ms; "
+            f"the consumer on {self.args.swarm_consumer_mbit} Mbit/s")
+        out = {"link": link, "providers": n, "consumer_mbit": self.args.swarm_consumer_mbit, "faults": []}
+        copies = self.provider_copies(n)
+        with testbed.Testbed() as tb:
+            slots = []
+            for i, (name, data, key) in enumerate(copies):
+                host = tb.add_host(f"p{i}", link["mbit"], delay_ms=rtt / 2)
+                slot = {"name": name, "data": data, "key": key, "host": host}
+                self.start_provider(tb, slot, rtt)
+                slots.append(slot)
+            consumer = tb.add_host("consumer", self.args.swarm_consumer_mbit)
+            link_bytes_s = link["mbit"] * 1e6 / 8
+            runs = [self.job(tb, consumer, slots, f"swarm-c{i}") for i in range(self.args.repeats)]
+            agg = {k: stats([r[k] for r in runs]) for k in ("seconds", "mib_per_s")}
+            agg["ratio_to_links"] = agg["mib_per_s"]["median"] * MIB / (n * link_bytes_s)
+            agg["shares"] = runs[0]["shares"]
+            out["job"] = agg
+            log(f"  job over {n}: {fmt(agg['mib_per_s']['median'])} MiB/s ({fmt(agg['mib_per_s']['min'])} - "
+                f"{fmt(agg['mib_per_s']['max'])}) = {agg['ratio_to_links'] * 100:.0f}% of the {n} links; "
+                f"chunks per provider {runs[0]['shares']}")
+            ones = [self.job(tb, consumer, slots[:1], f"swarm-one{i}") for i in range(self.args.repeats)]
+            one = stats([r["mib_per_s"] for r in ones])
+            out["one_session"] = {"mib_per_s": one, "ratio_to_link": one["median"] * MIB / link_bytes_s}
+            log(f"  one provider: {fmt(one['median'])} MiB/s = {out['one_session']['ratio_to_link'] * 100:.0f}% "
+                f"of its link")
+            base = agg["seconds"]["median"]
+            for title, what, fault in self.faults(tb, slots, rtt):
+                r = self.job(tb, consumer, slots, "swarm-fault", fault=fault)
+                r.update({"title": title, "what": what, "cost_seconds": r["seconds"] - base})
+                out["faults"].append(r)
+                log(f"  {title} ({what}): verified in {fmt(r['seconds'], 2)} s, digest equal, cost "
+                    f"{r['seconds'] - base:+.2f} s against the fault-free job; chunk writes {r['chunk_writes']} of "
+                    f"{r['chunks']}; {'; '.join(r['fault'])}")
+                if title == "provider killed":
+                    slots[2]["node"].proc.wait()
+                    slots[2]["node"].stop()
+                    self.start_provider(tb, slots[2], rtt)
+            for slot in slots:
+                slot["node"].stop()
+        for name, _, _ in copies:
+            shutil.rmtree(os.path.join(self.work, name), ignore_errors=True)
+        return out
+
+    # ---- 4: bootstrapping a network
+
+    def bootstrap(self, mode):
+        """One seed (the authority, holding the snapshot) and n-1 empty nodes,
+        every uplink capped; all n-1 start a job at once, from the seed alone
+        (star) or from every node (swarm). Returns each node's completion time."""
+        n, mbit, rtt = self.args.bootstrap_nodes, self.args.bootstrap_mbit, self.args.bootstrap_rtt_ms
+        port = 4001  # every host has an address of its own, so each relay can take the same port
+        with testbed.Testbed() as tb:
+            hosts = [tb.add_host(f"b{i}", mbit, down_mbit=self.args.bootstrap_down_mbit, delay_ms=rtt / 2)
+                     for i in range(n)]
+            keys = [(self.provider_key, self.provider_peer)] + [self.keygen(f"boot-{mode}-{i}") for i in range(1, n)]
+            addrs = [f"/ip4/{h.ip}/tcp/{port}/p2p/{peer}" for h, (_, peer) in zip(hosts, keys)]
+            nodes = []
+            try:
+                for i, (h, (key, peer)) in enumerate(zip(hosts, keys)):
+                    name = f"boot-{mode}-{i}"
+                    shutil.rmtree(os.path.join(self.work, name), ignore_errors=True)
+                    data = self.provider_dir if i == 0 else os.path.join(self.work, name, "data")
+                    extra = {"provider": {"max_active_sessions": 64}}
+                    if i > 0:
+                        extra.update({"peers": [addrs[0]] if mode == "star" else [a for j, a in enumerate(addrs)
+                                                                                 if j != i],
+                                      "trust": {"threshold": 1, "authorities": [self.provider_peer]},
+                                      "consumer": {"request_timeout_ms": 30000,
+                                                   "restart": {"max_retries": 1000, "base_delay_ms": 100,
+                                                               "max_delay_ms": 1000}}})
+                    node = NsNode(self, h, name, data, key, extra).start()
+                    start_relay(self, h, node.p2p_port, 0 if tb.netem else rtt / 2, port=port)
+                    nodes.append(node)
+                t0 = time.monotonic()
+                sids = {}
+                for i, node in enumerate(nodes[1:], start=1):
+                    peers = [keys[0][1]] if mode == "star" else [p for j, (_, p) in enumerate(keys) if j != i]
+                    sids[i] = node.http.json("POST", "/p2p/snapshots", {"peers": peers, "chunk_size": MIB})["session"]
+                done, shares = {}, {}
+                while len(done) < len(sids):
+                    for i, sid in sids.items():
+                        if i in done:
+                            continue
+                        s = nodes[i].http.json("GET", f"/p2p/snapshots/{sid}")
+                        if s["state"] == "verified":
+                            done[i] = time.monotonic() - t0
+                            shares[i] = sum(e.get("chunks", 0) for e in s.get("peers", [])
+                                            if e.get("peer") != keys[0][1])
+                        elif s["state"] in ("failed", "cancelled"):
+                            raise RuntimeError(f"bootstrap {mode}: node {i}: {s}")
+                    if time.monotonic() - t0 > 3600:
+                        raise RuntimeError(f"bootstrap {mode}: not done after an hour ({len(done)} of {len(sids)})")
+                    time.sleep(0.1)
+                total_chunks = s["total_chunks"]
+            finally:
+                for node in nodes:
+                    node.stop()
+        for i in range(1, n):
+            data = os.path.join(self.work, f"boot-{mode}-{i}", "data")
+            digest = self.run([self.snapstream, "state", "digest", "--data-dir", data]).strip()
+            if digest != self.digest:
+                raise RuntimeError(f"bootstrap {mode}: node {i}'s digest {digest} differs from the seed's")
+            shutil.rmtree(data, ignore_errors=True)  # the node's logs stay
+        times = [done[i] for i in sorted(done)]
+        from_others = [shares[i] / total_chunks for i in sorted(shares)]
+        log(f"  {mode}: all {n} hold the verified state after {fmt(max(times), 1)} s (first node "
+            f"{fmt(min(times), 1)} s, median {fmt(statistics.median(times), 1)} s); chunks not from the seed: "
+            f"median {statistics.median(from_others) * 100:.0f}%; digests equal")
+        return {"completion_seconds": times, "all_done_seconds": max(times), "share_not_from_seed": from_others,
+                "chunks": total_chunks}
+
+    def run_bootstrap(self):
+        a = self.args
+        log(f"bootstrap: 1 seed + {a.bootstrap_nodes - 1} nodes, every uplink {a.bootstrap_mbit} Mbit/s "
+            f"(downlinks {a.bootstrap_down_mbit}), {a.bootstrap_rtt_ms:g} ms round trips")
+        out = {"nodes": a.bootstrap_nodes, "mbit": a.bootstrap_mbit, "down_mbit": a.bootstrap_down_mbit,
+               "rtt_ms": a.bootstrap_rtt_ms}
+        for mode in ("star", "swarm"):
+            out[mode] = self.bootstrap(mode)
+        out["speedup"] = out["star"]["all_done_seconds"] / out["swarm"]["all_done_seconds"]
+        log(f"  swarm vs star: {out['speedup']:.2f}x faster until all hold the state")
+        return out
+
     def main(self):
         for tool in (self.snapstream, self.relay):
             if not os.access(tool, os.X_OK):
                 sys.exit(f"wan: {tool} is missing (bench/wan/run builds it)")
         load0 = open("/proc/loadavg").read().split()[:3]
-        self.prepare_state()
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
         self.relay_cost()
-        links = [l for l in LINKS if not self.args.links or str(l["mbit"]) in self.args.links.split(",")]
+        links = [l for l in LINKS if self.args.links is None or str(l["mbit"]) in self.args.links.split(",")]
+        if links:
+            self.results["state"] = self.prepare_state(self.args.state_mib)
         for link in links:
             self.results["links"].append(self.run_link(link))
+        if self.args.swarm_providers > 0:
+            self.results["swarm_state"] = self.prepare_state(self.args.swarm_state_mib)
+            self.results["swarm"] = self.run_swarm()
+        if self.args.bootstrap_nodes > 1:
+            self.results["bootstrap_state"] = self.prepare_state(self.args.bootstrap_state_mib)
+            self.results["bootstrap"] = self.run_bootstrap()
         self.results["machine"] = self.machine(load0)
         self.results["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         self.results["seconds"] = time.monotonic() - self.t0
@@ -396,6 +683,27 @@ class Wan:
         log(f"results: {out}/wan.md, wan.json, wan_throughput_vs_chunk_size.png ({time.monotonic() - self.t0:.0f} s)")
 
     def chart(self, out):
+        b = self.results.get("bootstrap")
+        if b and shutil.which("gnuplot"):
+            data = os.path.join(self.work, "bootstrap.dat")
+            with open(data, "w") as f:
+                for mode in ("star", "swarm"):
+                    for i, t in enumerate(sorted(b[mode]["completion_seconds"]), start=1):
+                        f.write(f"{t} {i}\n")
+                    f.write("\n\n")
+            script = f"""set terminal pngcairo size 900,520
+set output '{os.path.join(out, "wan_bootstrap.png")}'
+set title 'Bootstrapping {b["nodes"] - 1} nodes from one seed ({b["mbit"]} Mbit/s uplinks, {b["rtt_ms"]:g} ms)'
+set xlabel 'seconds since every node started its job'
+set ylabel 'nodes holding the verified state'
+set key bottom right
+set grid
+plot '{data}' index 0 using 1:2 with steps lw 2 title 'star (seed only)', \\
+     '{data}' index 1 using 1:2 with steps lw 2 title 'swarm (every node serves)'
+"""
+            subprocess.run(["gnuplot"], input=script, text=True, check=False)
+        if not self.results["links"]:
+            return
         if not shutil.which("gnuplot"):
             log("gnuplot missing: no chart")
             return
@@ -430,8 +738,10 @@ plot {", ".join(plots)}
         r = self.results
         m = r["machine"]
         L = ["# snapstream over WAN links", "",
-             f"Command: `{r['command']}` · {r['date']} · {r['seconds']:.0f} s · state {r['state']['mib']} MiB "
-             f"(`{r['state']['snapshot']}`).", "",
+             f"Command: `{r['command']}` · {r['date']} · {r['seconds']:.0f} s."
+             + (f" Sessions' state {r['state']['mib']} MiB (`{r['state']['snapshot']}`)." if "state" in r else "")
+             + (f" Swarm's state {r['swarm_state']['mib']} MiB (`{r['swarm_state']['snapshot']}`)."
+                if "swarm_state" in r else ""), "",
              f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, {m['tc']}; netem "
              f"{'present' if m['netem'] else 'absent (the round trip comes from delay_relay)'}. Load average "
              f"at start {' '.join(m['load_average_at_start'])}, at end {' '.join(m['load_average_at_end'])}.", "",
@@ -441,8 +751,8 @@ plot {", ".join(plots)}
              "shaper sent (tc's counter: TCP/IP headers, Noise, Yamux, the JSON envelope and the byte encoding "
              "included). *Rest in RTTs* is the time per chunk beyond its wire bytes' own time at the link "
              "rate, divided by the round trip, in the steady state: from the first chunk applied (*first chunk after*: "
-             "the dial, the libp2p upgrade, the plan, the update and one chunk) to the last. Every session ends with the consumer's state digest equal to "
-             "the provider's.", "",
+             "the dial, the libp2p upgrade, the plan, the update and one chunk) to the last. Every session ends "
+             "with the consumer's state digest equal to the provider's.", "",
              "## delay_relay's own cost (loopback, in one process)", "",
              "| delay | through the relay MiB/s | direct MiB/s | round trip through it | direct | overhead |",
              "|---|---|---|---|---|---|"]
@@ -468,12 +778,58 @@ plot {", ".join(plots)}
                              f"{fmt(a['mib_per_s']['median'])} ({fmt(a['mib_per_s']['min'])} – "
                              f"{fmt(a['mib_per_s']['max'])}) | {a['ratio_to_link'] * 100:.0f}% "
                              f"({a['ratio_to_link_min'] * 100:.0f} – {a['ratio_to_link_max'] * 100:.0f}) | "
-                             f"{a['wire_per_payload']['median']:.2f} | {fmt(a['first_chunk_seconds']['median'], 2)} s | "
+                             f"{a['wire_per_payload']['median']:.2f} | "
+                             f"{fmt(a['first_chunk_seconds']['median'], 2)} s | "
                              f"{fmt(a['steady_ms_per_chunk']['median'])} | "
                              f"{fmt(a['wire_ms_per_chunk'])} | {a['round_trips_per_chunk']:.1f} | "
                              f"{a['provider_requests_per_chunk']['median']:.2f} | {int(a['uplink_drops']['median'])} | "
                              f"{int(a['provider_tcp_retransmits']['median'])} |")
-        L += ["", "![throughput vs chunk size](wan_throughput_vs_chunk_size.png)", ""]
+        if r["links"]:
+            L += ["", "![throughput vs chunk size](wan_throughput_vs_chunk_size.png)"]
+        w = r.get("swarm")
+        if w:
+            j, one = w["job"], w["one_session"]
+            L += ["", f"## One job over {w['providers']} providers, each behind {w['link']['mbit']} Mbit/s and "
+                      f"{w['link']['rtt_ms']:g} ms", "",
+                  f"Each provider node runs in its own namespace on its own copy of the provider's data dir (its own "
+                  f"key; the snapshot signed by the provider's), behind its own shaped link and relay; the consumer's "
+                  f"link is {w['consumer_mbit']} Mbit/s. One sync job (`POST /p2p/snapshots` with every provider's "
+                  f"peer id, 1 MiB chunks, 1.2.0); MiB/s = chunk payload / time from the POST to `verified`.", "",
+                  "| run | MiB/s | share of the links | chunks per provider |", "|---|---|---|---|",
+                  f"| job over {w['providers']} | {fmt(j['mib_per_s']['median'])} ({fmt(j['mib_per_s']['min'])} – "
+                  f"{fmt(j['mib_per_s']['max'])}) | {j['ratio_to_links'] * 100:.0f}% of {w['providers']} links | "
+                  f"{' / '.join(str(x) for x in j['shares'])} |",
+                  f"| one provider | {fmt(one['mib_per_s']['median'])} ({fmt(one['mib_per_s']['min'])} – "
+                  f"{fmt(one['mib_per_s']['max'])}) | {one['ratio_to_link'] * 100:.0f}% of one link | |", "",
+                  "### Faults during the job", "",
+                  f"Each fault strikes once the job applied a third of its chunks (the consumer's kill: half). *Cost* "
+                  f"is the job's time against the median job without a fault ({fmt(j['seconds']['median'], 2)} s). "
+                  f"Every job ended `verified` with the consumer's digest equal to the provider's.", "",
+                  "| fault | verified after | cost | chunk writes / chunks | chunks per provider | what happened |",
+                  "|---|---|---|---|---|---|"]
+            for f in w["faults"]:
+                L.append(f"| {f['title']}: {f['what']} | {fmt(f['seconds'], 2)} s | {f['cost_seconds']:+.2f} s | "
+                         f"{f['chunk_writes']} / {f['chunks']} | {' / '.join(str(x) for x in f['shares'])} | "
+                         f"{'; '.join(f['fault'])} |")
+        b = r.get("bootstrap")
+        if b:
+            L += ["", f"## Bootstrapping a network: 1 seed + {b['nodes'] - 1} nodes", "",
+                  f"Every node in its own namespace, its uplink capped at {b['mbit']} Mbit/s (downlink "
+                  f"{b['down_mbit']} Mbit/s), {b['rtt_ms']:g} ms round trips to every node (its relay). The seed "
+                  f"holds the state and its snapshot; the {b['nodes'] - 1} others start empty and all start a job at "
+                  f"once (1 MiB chunks, 1.2.0): from the seed alone (*star*), or from every other node, each of which "
+                  f"serves the chunks it has while it syncs (*swarm*). One run each; every node ends `verified` with "
+                  f"the seed's digest.", "",
+                  "| mode | all hold the state after | first node | median node | chunks not from the seed (median) |",
+                  "|---|---|---|---|---|"]
+            for mode in ("star", "swarm"):
+                x = b[mode]
+                L.append(f"| {mode} | {fmt(x['all_done_seconds'], 1)} s | {fmt(min(x['completion_seconds']), 1)} s | "
+                         f"{fmt(statistics.median(x['completion_seconds']), 1)} s | "
+                         f"{statistics.median(x['share_not_from_seed']) * 100:.0f}% |")
+            L += ["", f"Swarm against star: **{b['speedup']:.2f}x** faster until every node holds the state.", "",
+                  "![completion times](wan_bootstrap.png)"]
+        L.append("")
         return "\n".join(L)
 
 
@@ -493,6 +849,21 @@ def main():
     ap.add_argument("--links", default=None, help="link profiles by Mbit/s, comma-separated (default 100,1000)")
     ap.add_argument("--protocols", default=None, help="protocol versions, comma-separated (default 1.0.0,1.1.0,1.2.0)")
     ap.add_argument("--chunk-kib", default=None, help="chunk sizes in KiB, comma-separated (default 256,1024,4096)")
+    ap.add_argument("--swarm-providers", type=int, default=4, help="providers of the swarm section (0: skip it)")
+    ap.add_argument("--swarm-mbit", type=int, default=100, help="each swarm provider's link (Mbit/s)")
+    ap.add_argument("--swarm-rtt-ms", type=float, default=40, help="each swarm provider's round trip (ms)")
+    ap.add_argument("--swarm-consumer-mbit", type=int, default=1000, help="the swarm consumer's link (Mbit/s)")
+    ap.add_argument("--swarm-state-mib", type=int, default=None,
+                    help="state of the swarm section (default 256, quick 64; the sessions' state is --state-mib)")
+    ap.add_argument("--bootstrap-nodes", type=int, default=16, help="nodes of the bootstrap section, seed included "
+                                                                      "(0: skip it)")
+    ap.add_argument("--bootstrap-mbit", type=int, default=50, help="every bootstrap node's uplink (Mbit/s)")
+    ap.add_argument("--bootstrap-down-mbit", type=int, default=1000, help="every bootstrap node's downlink (Mbit/s)")
+    ap.add_argument("--bootstrap-rtt-ms", type=float, default=40, help="round trip to every bootstrap node (ms)")
+    ap.add_argument("--bootstrap-state-mib", type=int, default=None, help="state of the bootstrap section "
+                                                                          "(default 64, quick 32)")
+    ap.add_argument("--cut-seconds", type=float, default=5, help="how long the link cut lasts")
+    ap.add_argument("--freeze-seconds", type=float, default=30, help="how long the frozen provider stays stopped")
     args = ap.parse_args()
     parent = os.path.dirname(os.path.abspath(args.build))
     args.work = args.work or os.path.join(parent, "wan-work")
@@ -500,6 +871,8 @@ def main():
                             else os.path.join(parent, "wan-results-quick"))
     args.state_mib = args.state_mib or (16 if args.quick else 32)
     args.repeats = args.repeats or (1 if args.quick else 3)
+    args.swarm_state_mib = args.swarm_state_mib or (64 if args.quick else 256)
+    args.bootstrap_state_mib = args.bootstrap_state_mib or (32 if args.quick else 64)
     if os.geteuid() != 0:
         sys.exit("wan: the WAN testbed needs root (network namespaces, veth, tc); run it as root")
     try:
