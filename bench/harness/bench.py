@@ -157,8 +157,8 @@ class Node:
     def start(self, timeout=120):
         self.stderr = open(os.path.join(self.dir, "stderr.log"), "ab")
         self.t_spawn = time.monotonic()
-        self.proc = subprocess.Popen([self.bench.snapstream, "node", "--config", self.config_path],
-                                     stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.proc = self.spawn([self.bench.snapstream, "node", "--config", self.config_path],
+                               stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         line = self.proc.stdout.readline()
         self.t_up = time.monotonic()
         m = re.match(r"node peer_id=(\S+) p2p=(\S+) http=(\S+)", line)
@@ -169,6 +169,10 @@ class Node:
         self.p2p = m.group(2).split(",")[0]
         self.http = Http(m.group(3))
         return self
+
+    def spawn(self, argv, **kw):
+        """Starts the node's process (bench/wan starts it in a namespace)."""
+        return subprocess.Popen(argv, **kw)
 
     @property
     def pid(self):

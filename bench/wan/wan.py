@@ -46,7 +46,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "bench", "harness"))
 
 import testbed  # noqa: E402
-from bench import Http, fmt, proc_cpu_seconds, stats  # noqa: E402
+from bench import Node, fmt, stats  # noqa: E402
 
 MIB = 1024 * 1024
 PROTOCOLS = ["/rpp/snapshots/1.0.0", "/rpp/snapshots/1.1.0", "/rpp/snapshots/1.2.0"]
@@ -119,14 +119,12 @@ def tcp_fetch(host, port, nbytes, pings):
 
 # ------------------------------------------------------------ nodes
 
-class NsNode:
+class NsNode(Node):
     """A `snapstream node` in a testbed host: libp2p on the namespace's
     loopback (reached only through its relay), HTTP on the host's address."""
 
     def __init__(self, wan, host, name, data_dir, key, extra=None):
-        self.wan, self.host, self.name = wan, host, name
-        self.dir = os.path.join(wan.work, name)
-        os.makedirs(self.dir, exist_ok=True)
+        self.host = host
         cfg = {
             "data_dir": data_dir, "key_file": key,
             "p2p_listen": ["/ip4/127.0.0.1/tcp/0"], "http_listen": f"{host.ip}:0",
@@ -135,36 +133,14 @@ class NsNode:
             "host": {"max_connections_per_ip": 4096, "max_connections": 4096},
         }
         cfg.update(extra or {})
-        self.config_path = os.path.join(self.dir, "node.json")
-        with open(self.config_path, "w") as f:
-            json.dump(cfg, f, indent=1)
+        super().__init__(wan, name, cfg)
 
-    def start(self):
-        self.stderr = open(os.path.join(self.dir, "stderr.log"), "ab")
-        self.proc = self.host.spawn([self.wan.snapstream, "node", "--config", self.config_path],
-                                    stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        line = self.proc.stdout.readline()
-        m = re.match(r"node peer_id=(\S+) p2p=(\S+) http=(\S+)", line)
-        if not m:
-            raise RuntimeError(f"node {self.name} did not start: {line!r}; see {self.dir}/stderr.log")
-        self.peer_id = m.group(1)
-        self.p2p_port = int(re.search(r"/tcp/(\d+)", m.group(2)).group(1))
-        self.http = Http(m.group(3))
-        return self
+    def spawn(self, argv, **kw):
+        return self.host.spawn(argv, **kw)  # in the host's namespace, stopped with the testbed
 
-    def cpu(self):
-        return proc_cpu_seconds(self.proc.pid)
-
-    def stop(self):
-        self.http.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
-        self.stderr.close()
+    @property
+    def p2p_port(self):
+        return int(re.search(r"/tcp/(\d+)", self.p2p).group(1))
 
 
 def start_relay(wan, host, to_port, delay_ms, port=0):
@@ -495,17 +471,10 @@ class Wan:
             f = ctx["fault"]
             if "t" not in f and at(1 / 2)(s):
                 f["t"] = time.monotonic()
-                node = ctx["node"]
-                node.proc.kill()
-                node.proc.wait()
-                node.proc.stdout.close()
-                node.stderr.close()
                 f["log"] = [f"consumer killed (SIGKILL) at {s['chunks_applied']}/{s['total_chunks']}, restarted"]
                 # Same data dir, key and config: it resumes the job by itself.
-                ctx["node"] = NsNode(self, node.host, node.name, json.load(open(node.config_path))["data_dir"],
-                                     json.load(open(node.config_path))["key_file"],
-                                     {k: v for k, v in json.load(open(node.config_path)).items()
-                                      if k in ("peers", "trust", "consumer")}).start()
+                ctx["node"].stop(kill=True)
+                ctx["node"].start()
 
         return [("link cut", f"{slots[0]['name']}'s link down for {self.args.cut_seconds} s", link_cut),
                 ("provider frozen", f"{slots[1]['name']} SIGSTOPped for {self.args.freeze_seconds} s", freeze),
