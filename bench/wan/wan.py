@@ -196,6 +196,7 @@ class Wan:
         self.relay = os.path.join(self.build, "bench", "wan", "delay_relay")
         self.work = os.path.abspath(args.work)
         self.results = {"links": [], "relay": {}}
+        self.states = {}  # MiB -> the state prepared at that size
         self.t0 = time.monotonic()
         self.protocols = [p for p in PROTOCOLS
                           if not args.protocols or p.rsplit("/", 1)[1] in args.protocols.split(",")]
@@ -219,13 +220,17 @@ class Wan:
         if not hasattr(self, "provider_key"):
             self.provider_key, self.provider_peer = self.keygen("provider")
         self.provider_dir = os.path.join(self.work, f"provider-data-{mib}")
+        if mib in self.states:  # two sections of one size share the state (its nodes only read it)
+            self.digest = self.states[mib]["digest"]
+            return self.states[mib]
         out = self.run([self.snapstream, "state", "generate", "--data-dir", self.provider_dir,
                         "--bytes", f"{mib}MiB", "--seed", "7"])
         snap = self.run([self.snapstream, "snapshot", "create", "--data-dir", self.provider_dir,
                          "--key", self.provider_key])
         self.digest = self.run([self.snapstream, "state", "digest", "--data-dir", self.provider_dir]).strip()
         log(f"state: {out.strip()}; snapshot: {snap.strip()}")
-        return {"mib": mib, "digest": self.digest, "snapshot": snap.strip()}
+        self.states[mib] = {"mib": mib, "digest": self.digest, "snapshot": snap.strip()}
+        return self.states[mib]
 
     def relay_cost(self):
         for d in (0, 20):
