@@ -49,14 +49,17 @@ shared_bytes encode_refusal(std::uint64_t session, protocol_version version, con
 std::vector<snapshot::offer> offers_within_cap(std::vector<snapshot::offer> offers, std::uint64_t session,
                                                protocol_version version) {
   // The list travels as base64 (1.2.0): the response is its envelope, with
-  // empty quotes, plus 4 characters per started 3 bytes of the list.
+  // empty quotes, plus 4 characters per started 3 bytes of the list; under
+  // 1.3.0 raw, after the envelope and its length.
   messages::snapshots_response empty;
   empty.session_id = session;
   empty.body = messages::offers_response{};
-  const std::size_t envelope = messages::encoded_size(empty, messages::encoding_of(version));
+  const auto encoding = messages::encoding_of(version);
+  const std::size_t envelope = messages::encoded_size(empty, encoding);
   const std::size_t cap = messages::max_response_size(version);
   if (envelope > cap) return {};
-  const std::uint64_t budget = (cap - envelope) / 4 * 3; // the longest list that fits, bytes
+  const std::uint64_t budget =
+    encoding == byte_encoding::raw ? cap - envelope : (cap - envelope) / 4 * 3; // the longest list that fits, bytes
   const auto size_of = [](const snapshot::offer& o) -> std::uint64_t {
     return snapshot::offer_header_size + 32 * o.signers.size() + 1 +
            (o.complete ? 0 : snapshot::offer_bitmap_size(o.page_count));
@@ -345,10 +348,31 @@ caf::result<shared_bytes> serve_plan(self_pointer self, const requester& who, co
   });
 }
 
-caf::result<shared_bytes> serve_update(self_pointer self, const requester& who, std::uint64_t index) {
+/// A 1.3.0 request's carried ack, taken as an `ack` request sent just before
+/// it (the session is already admitted): the record to make durable before
+/// the response (nullopt when the ack changes nothing), or the refusal.
+result<std::optional<storage::served_record>> take_carried_ack(self_pointer self, const requester& who,
+                                                              const std::optional<messages::ack_message>& ack) {
+  if (!ack) return std::optional<storage::served_record>{};
+  const auto current = *self->state.book.find(who.peer, who.session);
+  auto next = served_sessions::acknowledge(current, *ack);
+  if (!next) return next.error();
+  ++self->state.stats.carried_acks;
+  if (*next == current) return std::optional<storage::served_record>{};
+  next->updated_unix_ms = unix_ms();
+  return std::optional<storage::served_record>{std::move(*next)};
+}
+
+caf::result<shared_bytes> serve_update(self_pointer self, const requester& who, std::uint64_t index,
+                                       const std::optional<messages::ack_message>& ack) {
   auto& st = self->state;
   if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
     return refuse(self, who, admitted.error());
+  auto acked = take_carried_ack(self, who, ack);
+  if (!acked) {
+    st.book.finish(who.peer, who.session);
+    return refuse(self, who, acked.error());
+  }
   const auto rec = *st.book.find(who.peer, who.session);
   if (index >= rec.total_updates) {
     st.book.finish(who.peer, who.session);
@@ -358,13 +382,16 @@ caf::result<shared_bytes> serve_update(self_pointer self, const requester& who, 
                                                           std::to_string(rec.total_updates) + " updates"});
   }
   stores s{st.db};
-  storage_task task = [s, rec, index, version = who.version]() -> result<task_output> {
+  storage_task task = [s, rec, index, version = who.version, acked = std::move(*acked)]() -> result<task_output> {
+    // The carried ack is durable before the response, as a separate ack's.
+    if (acked)
+      if (auto saved = s.served().save(*acked); !saved) return saved.error();
     auto bytes = s.snapshots().read_update(rec.plan_id, index);
     if (!bytes) return snapshot_read_failure(bytes.error(), rec.plan_id);
     messages::snapshots_response r;
     r.session_id = rec.session_id;
     r.body = messages::update_response{index, std::make_shared<const byte_buffer>(std::move(*bytes))};
-    return task_output{encode_shared(r, messages::encoding_of(version)), std::nullopt, 0};
+    return task_output{encode_shared(r, messages::encoding_of(version)), acked, 0};
   };
   return run_task(self, who, std::move(task), task_mode{}, [self, who, index](task_output&) {
     if (auto* r = self->state.book.find(who.peer, who.session)) {
@@ -375,10 +402,16 @@ caf::result<shared_bytes> serve_update(self_pointer self, const requester& who, 
   });
 }
 
-caf::result<shared_bytes> serve_chunk(self_pointer self, const requester& who, std::uint64_t index) {
+caf::result<shared_bytes> serve_chunk(self_pointer self, const requester& who, std::uint64_t index,
+                                      const std::optional<messages::ack_message>& ack) {
   auto& st = self->state;
   if (auto admitted = st.book.begin(who.peer, who.session, true, clock_type::now()); !admitted)
     return refuse(self, who, admitted.error());
+  auto acked = take_carried_ack(self, who, ack);
+  if (!acked) {
+    st.book.finish(who.peer, who.session);
+    return refuse(self, who, acked.error());
+  }
   const auto rec = *st.book.find(who.peer, who.session);
   if (index >= rec.total_chunks) {
     st.book.finish(who.peer, who.session);
@@ -388,7 +421,9 @@ caf::result<shared_bytes> serve_chunk(self_pointer self, const requester& who, s
                                                           std::to_string(rec.total_chunks) + " chunks"});
   }
   stores s{st.db};
-  storage_task task = [s, rec, index, version = who.version]() -> result<task_output> {
+  storage_task task = [s, rec, index, version = who.version, acked = std::move(*acked)]() -> result<task_output> {
+    if (acked)
+      if (auto saved = s.served().save(*acked); !saved) return saved.error();
     auto info = s.snapshots().info(rec.plan_id);
     if (!info) return snapshot_read_failure(info.error(), rec.plan_id);
     const std::uint64_t pages_per_chunk = rec.chunk_size / info->page_size;
@@ -400,14 +435,22 @@ caf::result<shared_bytes> serve_chunk(self_pointer self, const requester& who, s
     const std::uint64_t payload = bytes->size();
     messages::snapshots_response r;
     r.session_id = rec.session_id;
-    r.body = messages::chunk_response{index, std::make_shared<const byte_buffer>(std::move(*bytes))};
-    auto encoded = encode_shared(r, messages::encoding_of(version));
+    shared_bytes encoded;
+    if (messages::encoding_of(version) == byte_encoding::raw) {
+      // 1.3.0: the chunk's own buffer becomes the response, the envelope appended.
+      r.body = messages::chunk_response{index, nullptr};
+      messages::append_envelope(r, *bytes);
+      encoded = std::make_shared<const byte_buffer>(std::move(*bytes));
+    } else {
+      r.body = messages::chunk_response{index, std::make_shared<const byte_buffer>(std::move(*bytes))};
+      encoded = encode_shared(r, messages::encoding_of(version));
+    }
     if (encoded->size() > messages::max_response_size(version))
       return error{provider_errc::unavailable,
                    "chunk " + std::to_string(index) + " encodes to " + std::to_string(encoded->size()) +
                      " bytes, over the response cap of " + std::string(messages::protocol_id(version)) +
                      "; use a smaller chunk size"};
-    return task_output{std::move(encoded), std::nullopt, payload};
+    return task_output{std::move(encoded), acked, payload};
   };
   return run_task(self, who, std::move(task), task_mode{.in_book = true, .paced = true},
                   [self, who, index](task_output& out) {
@@ -747,9 +790,9 @@ provider_actor::behavior_type provider(self_pointer self, std::shared_ptr<storag
           if constexpr (std::is_same_v<body_type, messages::plan_request>)
             return serve_plan(self, who, body);
           else if constexpr (std::is_same_v<body_type, messages::update_request>)
-            return serve_update(self, who, body.update_index);
+            return serve_update(self, who, body.update_index, body.ack);
           else if constexpr (std::is_same_v<body_type, messages::chunk_request>)
-            return serve_chunk(self, who, body.chunk_index);
+            return serve_chunk(self, who, body.chunk_index, body.ack);
           else if constexpr (std::is_same_v<body_type, messages::resume_request>)
             return serve_resume(self, who, body);
           else if constexpr (std::is_same_v<body_type, messages::ack_message>)

@@ -110,6 +110,9 @@ struct provider_stats {
   /// node is still syncing is not applied yet); included in requests_refused.
   std::uint64_t not_available_refusals = 0;
   std::uint64_t offers_served = 0;    ///< `offers` requests answered
+  /// Acks carried by 1.3.0 chunk and update requests (each would have been
+  /// a request of its own, and a round trip, under the older versions).
+  std::uint64_t carried_acks = 0;
   /// Session records erased after `record_expiry` without a request.
   std::uint64_t sessions_expired = 0;
   std::vector<breaker_status> breakers;

@@ -36,8 +36,9 @@ result<negotiated_sizes> negotiate_chunk_size(std::optional<std::uint64_t> prefe
                                               std::optional<std::uint64_t> consumer_max,
                                               const chunk_size_limits& limits, std::uint32_t page_size,
                                               messages::byte_encoding encoding) {
-  const auto version =
-    encoding == messages::byte_encoding::array ? messages::protocol_version::v1_0 : messages::protocol_version::v1_1;
+  const auto version = encoding == messages::byte_encoding::array  ? messages::protocol_version::v1_0
+                       : encoding == messages::byte_encoding::raw ? messages::protocol_version::v1_3
+                                                                  : messages::protocol_version::v1_1;
   return negotiate_chunk_size(preferred, consumer_min, consumer_max, limits, page_size, version);
 }
 

@@ -148,6 +148,11 @@ struct session_data {
   step current = step::plan;
   std::optional<work_item> work;
   std::deque<messages::ack_message> acks_due;
+  bool ack_carried = false;          ///< the request in flight carries acks_due.front() (1.3.0)
+  bool flush_armed = false;          ///< a flush_acks_atom is on its way
+  /// Since when due acks wait for a request to carry them (reset by every request sent).
+  std::optional<std::chrono::steady_clock::time_point> linger_since;
+  bool flush_due = false;            ///< acks waited `ack_linger`: send them alone
   bool resume_handshake = false;     ///< re-acks and resume run on their own, even when stepped by hand
   bool stepped = false;              ///< manual: one request may go out
   bool owes_ready = false;           ///< answered the job with backpressure since its last request
@@ -195,22 +200,43 @@ void fail(self_pointer self, session_errc code, std::string message) {
   self->quit(to_caf_error(std::move(reason)));
 }
 
-/// The protocols to offer for a request that needs 1.2.0 (`needs_v1_2`) or
-/// that an older provider must understand.
+/// The protocols to offer for a request that needs 1.2.0 or later
+/// (`needs_v1_2`) or that an older provider must understand.
 std::vector<net::protocol_spec> protocols_for(const session_data& st, bool needs_v1_2) {
   std::vector<net::protocol_spec> out;
   for (const auto& p : st.env->config.protocols) {
     auto v = messages::version_of(p.id);
     if (!v) continue;
-    const bool new_enough = *v == protocol_version::v1_2;
+    const bool new_enough = *v >= protocol_version::v1_2;
     if (needs_v1_2 == new_enough) out.push_back(p);
   }
   return out;
 }
 
 bool speaks_v1_2(const session_data& st) {
-  if (st.version && *st.version != protocol_version::v1_2) return false;
+  if (st.version && *st.version < protocol_version::v1_2) return false;
   return !protocols_for(st, true).empty();
+}
+
+/// How long a due ack waits for a chunk or update request to carry it
+/// before it goes out alone (1.3.0). The job asks its next chunk within
+/// microseconds of the last one's delivery; the wait only matters when no
+/// request follows (the provider's share of the job is done).
+constexpr auto ack_linger = std::chrono::milliseconds(50);
+
+/// Whether due acks ride on the next chunk or update request: the provider
+/// spoke 1.3.0, and the session steps itself outside the resume handshake.
+bool carries_acks(const session_data& st) {
+  return st.version == protocol_version::v1_3 && !st.start.manual && !st.resume_handshake && !st.closing;
+}
+
+/// The 1.3.0 protocols of the configuration: a request with a carried ack
+/// means nothing to an older provider.
+std::vector<net::protocol_spec> v1_3_protocols(const session_data& st) {
+  std::vector<net::protocol_spec> out;
+  for (const auto& p : st.env->config.protocols)
+    if (messages::version_of(p.id) == protocol_version::v1_3) out.push_back(p);
+  return out;
 }
 
 void send_request(self_pointer self, step kind, decltype(messages::snapshots_request::body) body,
@@ -222,6 +248,7 @@ void send_request(self_pointer self, step kind, decltype(messages::snapshots_req
   messages::encode(request, messages::byte_encoding::base64, encoded);
   st.requesting = true;
   st.current = kind;
+  st.linger_since.reset();
   ++st.requests_sent;
   log::debug("session", "request",
              {{"session", st.start.session_id}, {"peer", st.start.peer}, {"type", messages::type_name(request)},
@@ -231,10 +258,12 @@ void send_request(self_pointer self, step kind, decltype(messages::snapshots_req
            caf::actor_cast<caf::actor>(self), net_reply_atom::value);
 }
 
-void send_work(self_pointer self) {
+void send_work(self_pointer self, bool carry = false) {
   auto& st = self->state;
   auto& w = *st.work;
   w.sent = true;
+  std::optional<messages::ack_message> ack;
+  if (carry && (w.kind == step::update || w.kind == step::chunk)) ack = st.acks_due.front();
   const auto timeout = w.timeout.count() > 0 ? w.timeout : st.env->config.request_timeout;
   switch (w.kind) {
     case step::offers:
@@ -270,29 +299,51 @@ void send_work(self_pointer self) {
       return;
     }
     case step::update:
-      send_request(self, step::update, messages::update_request{w.index}, st.env->config.protocols, timeout);
+      send_request(self, step::update, messages::update_request{w.index, ack},
+                   ack ? v1_3_protocols(st) : st.env->config.protocols, timeout);
+      st.ack_carried = ack.has_value();
       return;
     case step::chunk:
-      send_request(self, step::chunk, messages::chunk_request{w.index}, st.env->config.protocols, timeout);
+      send_request(self, step::chunk, messages::chunk_request{w.index, ack},
+                   ack ? v1_3_protocols(st) : st.env->config.protocols, timeout);
+      st.ack_carried = ack.has_value();
       return;
     case step::ack:
     case step::cancel: break;
   }
 }
 
-/// Sends the next request when the slot is free: due acks first, then the
-/// resume or the job's work, then the goodbye of a closing session.
+/// Sends the next request when the slot is free: due acks first (under
+/// 1.3.0 carried by the job's next chunk or update request, or alone after
+/// `ack_linger`), then the resume or the job's work, then the goodbye of a
+/// closing session.
 void pump(self_pointer self) {
   auto& st = self->state;
   if (st.done || st.requesting) return;
   const bool may_send = !st.start.manual || st.stepped || st.resume_handshake || st.closing;
   if (!may_send) return;
   if (!st.acks_due.empty()) {
-    st.stepped = false;
-    send_request(self, step::ack, st.acks_due.front(), st.env->config.protocols, st.env->config.request_timeout);
-    return;
-  }
-  if (st.closing) {
+    const bool carry = carries_acks(st) && !v1_3_protocols(st).empty();
+    const bool carrier = st.work && !st.work->sent && (st.work->kind == step::chunk || st.work->kind == step::update);
+    if (carry && carrier) {
+      st.stepped = false;
+      st.flush_due = false;
+      send_work(self, true);
+      return;
+    }
+    if (!carry || st.flush_due || (st.work && !st.work->sent)) {
+      st.stepped = false;
+      st.flush_due = false;
+      send_request(self, step::ack, st.acks_due.front(), st.env->config.protocols, st.env->config.request_timeout);
+      return;
+    }
+    // Wait a little for a request to carry them; the job may go on meanwhile.
+    if (!st.linger_since) st.linger_since = std::chrono::steady_clock::now();
+    if (!st.flush_armed) {
+      st.flush_armed = true;
+      self->delayed_send(self, ack_linger, flush_acks_atom::value);
+    }
+  } else if (st.closing) {
     if (st.tell_provider) {
       st.tell_provider = false;
       send_request(self, step::cancel, messages::error_message{st.close_reason, std::nullopt},
@@ -302,8 +353,7 @@ void pump(self_pointer self) {
     st.done = true;
     self->quit();
     return;
-  }
-  if (st.work && !st.work->sent) {
+  } else if (st.work && !st.work->sent) {
     st.stepped = false;
     send_work(self);
     return;
@@ -448,6 +498,15 @@ void on_reply(self_pointer self, result<exchange_result>& reply) {
   if (!st.requesting || st.done) return;
   st.requesting = false;
   const step kind = st.current;
+  const bool carried = std::exchange(st.ack_carried, false);
+  if (!reply && carried && reply.error().is(libp2p::libp2p_errc::protocol_not_supported) && st.work) {
+    // The provider no longer speaks 1.3.0 (it restarted older): the ack and
+    // the request go the older way.
+    st.version = protocol_version::v1_2;
+    st.work->sent = false;
+    pump(self);
+    return;
+  }
   if (!reply) {
     // An old provider does not speak 1.2.0: ask it the old way.
     if (reply.error().is(libp2p::libp2p_errc::protocol_not_supported) && st.work && st.work->sent &&
@@ -463,9 +522,9 @@ void on_reply(self_pointer self, result<exchange_result>& reply) {
   }
   const auto version = reply->version;
   if (!st.version || *st.version < version) st.version = version;
-  auto input = messages::padded_input::from(reply->body);
   const messages::decode_options options{messages::max_response_size(version), version};
-  auto decoded = input ? messages::decode_response(*input, options) : messages::decode_response(reply->body, options);
+  // Handed over: a 1.3.0 chunk becomes its byte field without a copy.
+  auto decoded = messages::decode_response(std::move(reply->body), options);
   if (!decoded)
     return fail(self, session_errc::checksum,
                 std::string("malformed ") + step_name(kind) + " response: " + decoded.error().message());
@@ -490,6 +549,8 @@ void on_reply(self_pointer self, result<exchange_result>& reply) {
       return fail(self, code, text);
     }
   } else {
+    // Served: the provider took the carried ack first.
+    if (carried && !st.acks_due.empty()) st.acks_due.pop_front();
     on_response(self, *decoded, *reply);
   }
   if (!st.done) pump(self);
@@ -596,6 +657,23 @@ session_actor::behavior_type session(self_pointer self, std::shared_ptr<const se
       pump(self);
     },
     [self](net_reply_atom, result<exchange_result>& reply) { on_reply(self, reply); },
+    [self](flush_acks_atom) {
+      auto& st = self->state;
+      st.flush_armed = false;
+      // A request in flight may carry them yet: its reply pumps (and arms
+      // the timer again when nothing follows it).
+      if (st.done || st.acks_due.empty() || st.requesting || !st.linger_since) return;
+      const auto waited = std::chrono::steady_clock::now() - *st.linger_since;
+      if (waited < ack_linger) { // an earlier wait's timer: this one has time left
+        st.flush_armed = true;
+        self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(ack_linger - waited) +
+                                   std::chrono::milliseconds(1),
+                           flush_acks_atom::value);
+        return;
+      }
+      st.flush_due = true;
+      pump(self);
+    },
   };
 }
 

@@ -102,6 +102,9 @@ using update_atom = caf::atom_constant<caf::atom("update")>;
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 using use_plan_atom = caf::atom_constant<caf::atom("useplan")>;
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
+/// The session's own timer: acks due for `ack_linger` without a request to
+/// carry them go out alone (1.3.0).
+using flush_acks_atom = caf::atom_constant<caf::atom("flushacks")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 
@@ -177,7 +180,8 @@ using session_actor = caf::typed_actor<
   caf::reacts_to<ack_atom, messages::ack_message>,
   caf::reacts_to<fetch_atom>,
   caf::reacts_to<close_atom, std::string, bool>,
-  caf::reacts_to<net_reply_atom, result<exchange_result>>>;
+  caf::reacts_to<net_reply_atom, result<exchange_result>>,
+  caf::reacts_to<flush_acks_atom>>;
 
 /// How a session starts.
 struct session_start {

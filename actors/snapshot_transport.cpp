@@ -42,7 +42,7 @@ boost::asio::awaitable<result<shared_bytes>> serve_one(bridge* b, provider_actor
 
 void serve_snapshots(net::host& host, bridge& b, provider_actor provider, std::chrono::milliseconds timeout) {
   bridge* bp = &b;
-  host.set_request_handler({net::snapshots_v1_2(), net::snapshots_v1_1(), net::snapshots_v1_0()},
+  host.set_request_handler({net::snapshots_v1_3(), net::snapshots_v1_2(), net::snapshots_v1_1(), net::snapshots_v1_0()},
                            [bp, provider, timeout](libp2p::peer_id remote, std::string protocol,
                                                    byte_buffer request) {
                              return serve_one(bp, provider, timeout, std::move(remote), std::move(protocol),

@@ -41,6 +41,10 @@ struct checkpoint_db {
 
 namespace {
 
+/// Spare capacity after a chunk's bytes: a 1.3.0 provider appends the
+/// response envelope to them in place (messages::max_envelope_size).
+constexpr std::uint64_t response_room = 256;
+
 std::string keyed(char tag, const hash256& root, std::size_t extra = 0) {
   std::string k;
   k.reserve(1 + root.size() + extra);
@@ -378,7 +382,8 @@ result<byte_buffer> chunk_from_checkpoint(detail::db_impl& impl, const snapshot_
   if (!cp) return cp.error();
 
   byte_buffer out;
-  out.reserve(std::min<std::uint64_t>(range.size() * info.page_size, info.total_bytes) + 4 * range.size());
+  out.reserve(std::min<std::uint64_t>(range.size() * info.page_size, info.total_bytes) + 4 * range.size() +
+              detail::response_room);
   snapshot::chunk_encoder encoder(info.page_size, range.size(), out);
   rocksdb::ReadOptions ro;
   ro.readahead_size = 2u << 20;
@@ -442,7 +447,8 @@ result<byte_buffer> chunk_from_live(detail::db_impl& impl, const snapshot_info& 
   }
 
   byte_buffer out;
-  out.reserve(std::min<std::uint64_t>(range.size() * info.page_size, info.total_bytes) + 4 * range.size());
+  out.reserve(std::min<std::uint64_t>(range.size() * info.page_size, info.total_bytes) + 4 * range.size() +
+              detail::response_room);
   rocksdb::ReadOptions ro = at;
   ro.readahead_size = 2u << 20;
   std::unique_ptr<rocksdb::Iterator> it(impl.rdb->NewIterator(ro, impl.state));

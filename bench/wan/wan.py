@@ -9,7 +9,7 @@ link profile it measures
 
   - the link itself: raw TCP throughput provider -> consumer through the same
     path a session takes, and the round trip of a small message;
-  - one session per protocol (1.0.0, 1.1.0, 1.2.0) and chunk size (256 KiB,
+  - one session per protocol (1.0.0, 1.1.0, 1.2.0, 1.3.0) and chunk size (256 KiB,
     1 MiB, 4 MiB): chunk payload per second and as a share of the link, the
     bytes the provider put on its uplink (tc's counters), the time per chunk,
     the provider's requests per chunk, and how many round trips per chunk the
@@ -49,7 +49,7 @@ import testbed  # noqa: E402
 from bench import Node, fmt, stats  # noqa: E402
 
 MIB = 1024 * 1024
-PROTOCOLS = ["/rpp/snapshots/1.0.0", "/rpp/snapshots/1.1.0", "/rpp/snapshots/1.2.0"]
+PROTOCOLS = ["/rpp/snapshots/1.0.0", "/rpp/snapshots/1.1.0", "/rpp/snapshots/1.2.0", "/rpp/snapshots/1.3.0"]
 CHUNK_SIZES = [256 * 1024, MIB, 4 * MIB]
 LINKS = [{"name": "100 Mbit/s, 40 ms", "mbit": 100, "rtt_ms": 40},
          {"name": "1 Gbit/s, 10 ms", "mbit": 1000, "rtt_ms": 10}]
@@ -768,7 +768,7 @@ plot {", ".join(plots)}
                   f"Each provider node runs in its own namespace on its own copy of the provider's data dir (its own "
                   f"key; the snapshot signed by the provider's), behind its own shaped link and relay; the consumer's "
                   f"link is {w['consumer_mbit']} Mbit/s. One sync job (`POST /p2p/snapshots` with every provider's "
-                  f"peer id, 1 MiB chunks, 1.2.0); MiB/s = chunk payload / time from the POST to `verified`.", "",
+                  f"peer id, 1 MiB chunks, 1.3.0); MiB/s = chunk payload / time from the POST to `verified`.", "",
                   "| run | MiB/s | share of the links | chunks per provider |", "|---|---|---|---|",
                   f"| job over {w['providers']} | {fmt(j['mib_per_s']['median'])} ({fmt(j['mib_per_s']['min'])} – "
                   f"{fmt(j['mib_per_s']['max'])}) | {j['ratio_to_links'] * 100:.0f}% of {w['providers']} links | "
@@ -791,7 +791,7 @@ plot {", ".join(plots)}
                   f"Every node in its own namespace, its uplink capped at {b['mbit']} Mbit/s (downlink "
                   f"{b['down_mbit']} Mbit/s), {b['rtt_ms']:g} ms round trips to every node (its relay). The seed "
                   f"holds the state and its snapshot; the {b['nodes'] - 1} others start empty and all start a job at "
-                  f"once (1 MiB chunks, 1.2.0): from the seed alone (*star*), or from every other node, each of which "
+                  f"once (1 MiB chunks, 1.3.0): from the seed alone (*star*), or from every other node, each of which "
                   f"serves the chunks it has while it syncs (*swarm*). One run each; every node ends `verified` with "
                   f"the seed's digest.", "",
                   "| mode | all hold the state after | first node | median node | chunks not from the seed (median) |",
@@ -821,7 +821,7 @@ def main():
     ap.add_argument("--state-mib", type=int, default=None, help="generated state (default 32, quick 16)")
     ap.add_argument("--repeats", type=int, default=None, help="runs per figure (default 3, quick 1)")
     ap.add_argument("--links", default=None, help="link profiles by Mbit/s, comma-separated (default 100,1000)")
-    ap.add_argument("--protocols", default=None, help="protocol versions, comma-separated (default 1.0.0,1.1.0,1.2.0)")
+    ap.add_argument("--protocols", default=None, help="protocol versions, comma-separated (default 1.0.0,1.1.0,1.2.0,1.3.0)")
     ap.add_argument("--chunk-kib", default=None, help="chunk sizes in KiB, comma-separated (default 256,1024,4096)")
     ap.add_argument("--swarm-providers", type=int, default=4, help="providers of the swarm section (0: skip it)")
     ap.add_argument("--swarm-mbit", type=int, default=100, help="each swarm provider's link (Mbit/s)")

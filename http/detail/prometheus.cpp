@@ -247,6 +247,9 @@ std::string render_metrics(const actors::metrics_snapshot& node, const request_s
   sample(out, "snapstream_upload_throttle_wait_seconds_total", {},
          format_sample_value(static_cast<double>(node.throttle_wait_ms) / 1000.0));
   counter(out, "snapstream_offers_served_total", "Offers requests the provider answered.", node.offers_served);
+  counter(out, "snapstream_carried_acks_total",
+          "Acks the provider took from 1.3.0 chunk and update requests (no request of their own).",
+          node.carried_acks);
   counter(out, "snapstream_chunks_not_available_total",
           "Chunk requests refused because a page of a snapshot still being synced is not applied yet.",
           node.not_available_refusals);

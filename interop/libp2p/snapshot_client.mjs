@@ -4,9 +4,12 @@
 // half-close, response read to EOF):
 //   plan (with the given chunk_size), light_client_update 0, chunk <index>.
 // Decodes each response's byte field itself (a JSON array of 0-255 under
-// /rpp/snapshots/1.0.0, base64 under 1.1.0) and prints one JSON line:
+// /rpp/snapshots/1.0.0, base64 under 1.1.0; under 1.3.0 the response is a
+// frame, payload || JSON envelope || u32 big-endian envelope length, and the
+// update and chunk requests carry the acks of the plan and of update 0,
+// docs/protocol.md 2.8) and prints one JSON line:
 //   {"protocol":..., "plan":R, "update":R, "chunk":R}
-//   R = {"protocol":<negotiated>, "type":..., "encoding":"array"|"base64",
+//   R = {"protocol":<negotiated>, "type":..., "encoding":"array"|"base64"|"raw",
 //        "hex":<decoded bytes>, "fields":{<every other field>}}
 // Exit 0 when every request got its kind of response, 1 otherwise (the
 // reason on stderr).
@@ -43,16 +46,38 @@ function decodeBytes (value) {
   throw new Error(`byte field is a ${typeof value}`)
 }
 
+/** A 1.3.0 frame: the envelope's fields and the raw payload. */
+function splitFrame (body) {
+  if (body.length < 4) throw new Error(`frame of ${body.length} bytes has no envelope length`)
+  const view = new DataView(body.buffer, body.byteOffset, body.length)
+  const length = view.getUint32(body.length - 4, false)
+  if (length > body.length - 4) throw new Error(`envelope length ${length} exceeds the frame`)
+  const payloadSize = body.length - 4 - length
+  const text = new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(payloadSize, body.length - 4))
+  return { text, payload: body.subarray(0, payloadSize) }
+}
+
+const framed = protocol === '/rpp/snapshots/1.3.0'
+
 async function exchange (node, request) {
   const stream = await node.dialProtocol(multiaddr(address), [protocol], { signal: AbortSignal.timeout(30_000) })
   await sendAndClose(stream, enc.encode(JSON.stringify(request)))
-  const text = new TextDecoder().decode(await readAll(stream))
+  const body = await readAll(stream)
+  const frame = framed ? splitFrame(body) : null
+  const text = framed ? frame.text : new TextDecoder().decode(body)
   const response = JSON.parse(text)
   if (response.type !== request.type) {
     throw new Error(`${request.type} request answered with ${text.slice(0, 300)}`)
   }
   if (response.session_id !== session) throw new Error(`response for session ${response.session_id}`)
   const out = { protocol: stream.protocol, type: response.type, fields: {} }
+  if (framed) {
+    for (const key of BYTE_FIELDS) {
+      if (key in response) throw new Error(`a 1.3.0 envelope holds the byte field ${key}`)
+    }
+    out.encoding = 'raw'
+    out.hex = toHex(frame.payload)
+  }
   for (const [key, value] of Object.entries(response)) {
     if (BYTE_FIELDS.includes(key)) {
       const { encoding, bytes } = decodeBytes(value)
@@ -69,8 +94,14 @@ const node = await createNode(false)
 let code = 1
 try {
   const plan = await exchange(node, { type: 'plan', session_id: session, chunk_size: Number(chunkSizeText) })
-  const update = await exchange(node, { type: 'light_client_update', session_id: session, update_index: 0 })
-  const chunk = await exchange(node, { type: 'chunk', session_id: session, chunk_index: Number(chunkIndexText) })
+  // Under 1.3.0 each later request carries the ack of what came before.
+  const carried = (kind, index) => framed ? { ack_kind: kind, ack_index: index } : {}
+  const update = await exchange(node, {
+    type: 'light_client_update', session_id: session, update_index: 0, ...carried('Plan', 0)
+  })
+  const chunk = await exchange(node, {
+    type: 'chunk', session_id: session, chunk_index: Number(chunkIndexText), ...carried('LightClientUpdate', 0)
+  })
   process.stdout.write(JSON.stringify({ protocol, plan, update, chunk }) + '\n')
   code = 0
 } catch (err) {

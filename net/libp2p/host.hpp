@@ -66,6 +66,9 @@ struct protocol_spec {
   bool lazy = false;
 };
 
+/// `/rpp/snapshots/1.3.0`: framed responses, caps of 1.1.0 (the whole frame);
+/// requested lazily once agreed on a connection (docs/protocol.md 2.8).
+[[nodiscard]] protocol_spec snapshots_v1_3();
 /// `/rpp/snapshots/1.2.0`: the caps of 1.1.0, request 1 MiB, response 16 MiB;
 /// requested lazily once agreed on a connection (docs/protocol.md).
 [[nodiscard]] protocol_spec snapshots_v1_2();
@@ -73,7 +76,7 @@ struct protocol_spec {
 [[nodiscard]] protocol_spec snapshots_v1_1();
 /// `/rpp/snapshots/1.0.0`: rust-libp2p's default caps, request 1 MiB, response 10 MiB.
 [[nodiscard]] protocol_spec snapshots_v1_0();
-/// The snapshot protocols in preference order: 1.2.0, 1.1.0, then 1.0.0.
+/// The snapshot protocols in preference order: 1.3.0, 1.2.0, 1.1.0, then 1.0.0.
 [[nodiscard]] std::vector<protocol_spec> snapshot_protocols();
 
 /// Who a request or stream goes to: a peer id (an open connection is reused;

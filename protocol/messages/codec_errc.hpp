@@ -22,6 +22,7 @@ enum class codec_errc {
   invalid_string,    ///< invalid UTF-8, a bad escape, or an unescaped control character
   trailing_bytes,    ///< something other than whitespace after the object
   unknown_code,      ///< an error response's `code` is not one of the refusal codes (1.2.0)
+  bad_frame,         ///< a 1.3.0 response frame whose envelope length or payload does not fit
 };
 
 [[nodiscard]] constexpr const char* category_name(codec_errc) noexcept { return "snapstream.messages"; }

@@ -41,13 +41,15 @@ enum field : unsigned {
   f_max_chunk_size,
   f_max_concurrent_requests,
   f_code,
+  f_ack_kind,
+  f_ack_index,
   field_count,
 };
 
 constexpr std::array<std::string_view, field_count> field_names = {
   "type", "session_id", "plan_id", "chunk_index", "update_index", "kind", "index", "message",
   "plan", "chunk", "update", "offers", "chunk_size", "min_chunk_size", "max_chunk_size",
-  "max_concurrent_requests", "code",
+  "max_concurrent_requests", "code", "ack_kind", "ack_index",
 };
 
 // The byte fields, contiguous: `bytes_[f - f_plan]` holds field f.
@@ -130,6 +132,36 @@ constexpr rule_set response_rules_v1_2 = make_rule_set({{
   {common | bit(f_offers), common | bit(f_offers)},
 }}, 7);
 
+// 1.3.0: a chunk or update request may carry an ack (both fields or
+// neither); responses carry their byte field raw, outside the JSON envelope.
+constexpr std::uint32_t carried = bit(f_ack_kind) | bit(f_ack_index);
+
+constexpr rule_set request_rules_v1_3 = make_rule_set({{
+  request_rules_v1_2.rules[0],
+  {request_rules_v1_2.rules[1].allowed | carried, request_rules_v1_2.rules[1].required},
+  {request_rules_v1_2.rules[2].allowed | carried, request_rules_v1_2.rules[2].required},
+  request_rules_v1_2.rules[3],
+  request_rules_v1_2.rules[4],
+  request_rules_v1_2.rules[5],
+  request_rules_v1_2.rules[6],
+}}, 7);
+
+constexpr std::uint32_t byte_fields = bit(f_plan) | bit(f_chunk) | bit(f_update) | bit(f_offers);
+
+constexpr type_rule without_bytes(type_rule r) noexcept {
+  return {r.allowed & ~byte_fields, r.required & ~byte_fields};
+}
+
+constexpr rule_set response_rules_v1_3 = make_rule_set({{
+  without_bytes(response_rules_v1_2.rules[0]),
+  without_bytes(response_rules_v1_2.rules[1]),
+  without_bytes(response_rules_v1_2.rules[2]),
+  response_rules_v1_2.rules[3],
+  response_rules_v1_2.rules[4],
+  response_rules_v1_2.rules[5],
+  without_bytes(response_rules_v1_2.rules[6]),
+}}, 7);
+
 enum class direction { request, response };
 
 template <direction D>
@@ -140,7 +172,13 @@ struct traits<direction::request> {
   using message = snapshots_request;
   static constexpr std::string_view noun = "request";
   static const rule_set& rules(protocol_version v) noexcept {
-    return v == protocol_version::v1_2 ? request_rules_v1_2 : request_rules_v1_1;
+    switch (v) {
+      case protocol_version::v1_0:
+      case protocol_version::v1_1: return request_rules_v1_1;
+      case protocol_version::v1_2: return request_rules_v1_2;
+      case protocol_version::v1_3: return request_rules_v1_3;
+    }
+    return request_rules_v1_3;
   }
 };
 
@@ -149,7 +187,13 @@ struct traits<direction::response> {
   using message = snapshots_response;
   static constexpr std::string_view noun = "response";
   static const rule_set& rules(protocol_version v) noexcept {
-    return v == protocol_version::v1_2 ? response_rules_v1_2 : response_rules_v1_1;
+    switch (v) {
+      case protocol_version::v1_0:
+      case protocol_version::v1_1: return response_rules_v1_1;
+      case protocol_version::v1_2: return response_rules_v1_2;
+      case protocol_version::v1_3: return response_rules_v1_3;
+    }
+    return response_rules_v1_3;
   }
 };
 
@@ -475,12 +519,13 @@ public:
           if (stray & bit(static_cast<field>(g))) return foreign(static_cast<field>(g));
         return {};
       }
-      case f_kind: {
-        auto s = read_string(value, f_kind);
+      case f_kind:
+      case f_ack_kind: {
+        auto s = read_string(value, *f);
         if (!s) return s.error();
         auto k = ack_kind_from_string(*s);
         if (!k) return fail(codec_errc::unknown_kind, "unknown kind " + quote(*s));
-        kind_ = *k;
+        (*f == f_kind ? kind_ : ack_kind_) = *k;
         return {};
       }
       case f_code: {
@@ -529,6 +574,10 @@ public:
       if (missing & bit(static_cast<field>(g)))
         return fail(codec_errc::missing_field, "missing " + named(static_cast<field>(g)) + " for " + a_type());
     }
+    // A carried ack has both fields or neither.
+    if ((seen_ & carried) != 0 && (seen_ & carried) != carried)
+      return fail(codec_errc::missing_field,
+                  "missing " + named(seen_ & bit(f_ack_kind) ? f_ack_index : f_ack_kind) + " for " + a_type());
     return build();
   }
 
@@ -552,6 +601,11 @@ private:
     return std::nullopt;
   }
 
+  [[nodiscard]] std::optional<ack_message> carried_ack() const noexcept {
+    if (!(seen_ & bit(f_ack_kind))) return std::nullopt;
+    return ack_message{ack_kind_, numbers_[f_ack_index]};
+  }
+
   message build() {
     message m;
     m.session_id = numbers_[f_session_id];
@@ -564,8 +618,8 @@ private:
                                 std::move(plan_id)};
           break;
         }
-        case 1: m.body = chunk_request{numbers_[f_chunk_index]}; break;
-        case 2: m.body = update_request{numbers_[f_update_index]}; break;
+        case 1: m.body = chunk_request{numbers_[f_chunk_index], carried_ack()}; break;
+        case 2: m.body = update_request{numbers_[f_update_index], carried_ack()}; break;
         case 3:
           m.body = resume_request{std::move(plan_id_), numbers_[f_chunk_index], numbers_[f_update_index],
                                   optional(f_chunk_size), optional(f_min_chunk_size), optional(f_max_chunk_size)};
@@ -602,6 +656,7 @@ private:
   std::optional<field> last_;
   std::array<std::uint64_t, field_count> numbers_{};
   ack_kind kind_ = ack_kind::plan;
+  ack_kind ack_kind_ = ack_kind::plan;
   std::optional<refusal_code> code_;
   std::string plan_id_;
   std::string message_;
@@ -679,6 +734,67 @@ result<typename traits<D>::message> decode_in_place(padded_input input, const de
   return decode_padded<D>(bytes.data(), bytes.size(), options);
 }
 
+// ---------------------------------------------------------------------------
+// 1.3.0 frames: payload || envelope || u32be(envelope length).
+
+struct frame_parts {
+  bytes_view payload;
+  bytes_view envelope;
+};
+
+result<frame_parts> split_frame(bytes_view in, const decode_options& options) {
+  if (in.size() > options.max_size) return too_large(in.size(), options);
+  if (in.size() < frame_length_size)
+    return fail(codec_errc::bad_frame, "frame is " + std::to_string(in.size()) +
+                                         " bytes, shorter than its 4-byte envelope length");
+  const std::uint8_t* tail = in.data() + in.size() - frame_length_size;
+  const std::size_t length = (std::size_t{tail[0]} << 24) | (std::size_t{tail[1]} << 16) |
+                             (std::size_t{tail[2]} << 8) | std::size_t{tail[3]};
+  const std::size_t before = in.size() - frame_length_size;
+  if (length > before)
+    return fail(codec_errc::bad_frame, "envelope length " + std::to_string(length) + " exceeds the " +
+                                         std::to_string(before) + " bytes before it");
+  return frame_parts{in.first(before - length), in.subspan(before - length, length)};
+}
+
+/// Decodes a frame's envelope (a copy of its few bytes, padded) and checks
+/// that the payload belongs to a type with a byte field. The byte field is
+/// left for the caller to fill.
+result<snapshots_response> decode_envelope(const frame_parts& parts, const decode_options& options) {
+  auto m = decode_copy<direction::response>(parts.envelope, decode_options{parts.envelope.size(), options.version});
+  if (!m) return m.error();
+  const bool has_bytes = std::holds_alternative<plan_response>(m->body) ||
+                         std::holds_alternative<chunk_response>(m->body) ||
+                         std::holds_alternative<update_response>(m->body) ||
+                         std::holds_alternative<offers_response>(m->body);
+  if (!has_bytes && !parts.payload.empty())
+    return fail(codec_errc::bad_frame, "a " + std::string(type_name(*m)) + " response has no byte field, but its frame carries " +
+                                         std::to_string(parts.payload.size()) + " payload bytes");
+  return m;
+}
+
+void attach_payload(snapshots_response& m, shared_bytes payload) {
+  std::visit(
+    [&](auto& b) {
+      using body_type = std::decay_t<decltype(b)>;
+      if constexpr (std::is_same_v<body_type, plan_response>) b.plan = std::move(payload);
+      else if constexpr (std::is_same_v<body_type, chunk_response>) b.chunk = std::move(payload);
+      else if constexpr (std::is_same_v<body_type, update_response>) b.update = std::move(payload);
+      else if constexpr (std::is_same_v<body_type, offers_response>) b.offers = std::move(payload);
+    },
+    m.body);
+}
+
+/// A frame decoded from memory the caller keeps: the payload is copied.
+result<snapshots_response> decode_frame_copy(bytes_view in, const decode_options& options) {
+  auto parts = split_frame(in, options);
+  if (!parts) return parts.error();
+  auto m = decode_envelope(*parts, options);
+  if (!m) return m.error();
+  attach_payload(*m, std::make_shared<const byte_buffer>(parts->payload.begin(), parts->payload.end()));
+  return m;
+}
+
 } // namespace
 
 std::optional<padded_input> padded_input::from(const std::uint8_t* data, std::size_t size,
@@ -704,11 +820,28 @@ result<snapshots_request> decode_request(padded_input input, const decode_option
 }
 
 result<snapshots_response> decode_response(bytes_view input, const decode_options& options) {
+  if (options.version == protocol_version::v1_3) return decode_frame_copy(input, options);
   return decode_copy<direction::response>(input, options);
 }
 
 result<snapshots_response> decode_response(padded_input input, const decode_options& options) {
+  if (options.version == protocol_version::v1_3) return decode_frame_copy(input.bytes(), options);
   return decode_in_place<direction::response>(input, options);
+}
+
+result<snapshots_response> decode_response(byte_buffer&& body, const decode_options& options) {
+  if (options.version != protocol_version::v1_3) {
+    if (auto padded = padded_input::from(body)) return decode_in_place<direction::response>(*padded, options);
+    return decode_copy<direction::response>(body, options);
+  }
+  auto parts = split_frame(body, options);
+  if (!parts) return parts.error();
+  auto m = decode_envelope(*parts, options);
+  if (!m) return m.error();
+  // The payload is the frame's head: cut the tail off and keep the buffer.
+  body.resize(parts->payload.size());
+  attach_payload(*m, std::make_shared<const byte_buffer>(std::move(body)));
+  return m;
 }
 
 } // namespace snapstream::messages

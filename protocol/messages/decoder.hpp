@@ -27,8 +27,10 @@ struct decode_options {
   /// The negotiated version: which types and fields exist (docs/protocol.md
   /// 2.4). Under v1_0 and v1_1 the `offers` type is `unknown_type`, a plan
   /// request's `plan_id` and an error response's `code` are `unknown_field`,
-  /// as a 1.1.0 peer reports them; under v1_2 they decode. Byte fields
-  /// decode from either encoding under every version.
+  /// as a 1.1.0 peer reports them; under v1_2 and v1_3 they decode. Byte
+  /// fields decode from either JSON encoding under v1_0 to v1_2; under v1_3
+  /// a response is a frame (docs/protocol.md 2.8) and a chunk or update
+  /// request may carry an ack.
   protocol_version version = protocol_version::v1_2;
 };
 
@@ -64,7 +66,14 @@ void reserve_padding(byte_buffer& buffer);
 /// Decodes one response. Copies `input` into a padded buffer first; callers that
 /// own a padded buffer use the `padded_input` overload instead.
 [[nodiscard]] result<snapshots_response> decode_response(bytes_view input, const decode_options& options);
-/// Decodes one response in place.
+/// Decodes one response in place (under 1.3.0 the frame's payload is copied).
 [[nodiscard]] result<snapshots_response> decode_response(padded_input input, const decode_options& options);
+
+/// Decodes one response the caller hands over. Under 1.3.0 the frame's
+/// payload becomes the byte field without a copy: `body` is cut to the
+/// payload and shared. Under the older versions it decodes in place when
+/// `body`'s capacity leaves the padding (else from a copy). `body` is left
+/// unspecified.
+[[nodiscard]] result<snapshots_response> decode_response(byte_buffer&& body, const decode_options& options);
 
 } // namespace snapstream::messages

@@ -123,10 +123,19 @@ void string_field(Sink& s, std::string_view key, std::string_view v) {
   s.string(v);
 }
 
+/// Under `raw` (1.3.0) the byte field is not in the JSON: it travels before it.
 template <class Sink>
 void bytes_field(Sink& s, std::string_view key, const shared_bytes& b, byte_encoding e) {
+  if (e == byte_encoding::raw) return;
   s.raw(key);
   s.bytes(view_of(b), e);
+}
+
+template <class Sink>
+void carried_ack(Sink& s, const std::optional<ack_message>& ack) {
+  if (!ack) return;
+  string_field(s, R"(,"ack_kind":)", to_string(ack->kind));
+  number_field(s, R"(,"ack_index":)", ack->index);
 }
 
 template <class Sink>
@@ -146,10 +155,12 @@ void body(Sink& s, const plan_request& m, byte_encoding) {
 template <class Sink>
 void body(Sink& s, const chunk_request& m, byte_encoding) {
   number_field(s, R"(,"chunk_index":)", m.chunk_index);
+  carried_ack(s, m.ack);
 }
 template <class Sink>
 void body(Sink& s, const update_request& m, byte_encoding) {
   number_field(s, R"(,"update_index":)", m.update_index);
+  carried_ack(s, m.ack);
 }
 template <class Sink>
 void body(Sink& s, const resume_request& m, byte_encoding) {
@@ -216,21 +227,68 @@ void message(Sink& s, const Message& m, byte_encoding e) {
   s.raw("}");
 }
 
+/// The bytes of a response's byte field (empty for types without one).
+bytes_view payload_of(const snapshots_response& m) noexcept {
+  return std::visit(
+    [](const auto& b) -> bytes_view {
+      using body_type = std::decay_t<decltype(b)>;
+      if constexpr (std::is_same_v<body_type, plan_response>) return view_of(b.plan);
+      else if constexpr (std::is_same_v<body_type, chunk_response>) return view_of(b.chunk);
+      else if constexpr (std::is_same_v<body_type, update_response>) return view_of(b.update);
+      else if constexpr (std::is_same_v<body_type, offers_response>) return view_of(b.offers);
+      else return bytes_view{};
+    },
+    m.body);
+}
+
 template <class Message>
-std::size_t size_of(const Message& m, byte_encoding e) noexcept {
+std::size_t json_size(const Message& m, byte_encoding e) noexcept {
   size_sink s;
   message(s, m, e);
   return s.size;
 }
 
+/// Writes the 1.3.0 envelope length, big-endian.
+void put_length(std::uint8_t* p, std::size_t n) noexcept {
+  for (int i = 3; i >= 0; --i) {
+    p[i] = static_cast<std::uint8_t>(n & 0xff);
+    n >>= 8;
+  }
+}
+
 template <class Message>
-void encode_into(const Message& m, byte_encoding e, byte_buffer& out) {
-  const std::size_t size = size_of(m, e);
+std::size_t size_of(const Message& m, byte_encoding e) noexcept {
+  if constexpr (std::is_same_v<Message, snapshots_response>) {
+    if (e == byte_encoding::raw) return payload_of(m).size() + json_size(m, e) + frame_length_size;
+  }
+  return json_size(m, e);
+}
+
+/// Appends the JSON text of `m` (under `raw`: its envelope, then the
+/// envelope's length) to `out`.
+template <class Message>
+void append_json(const Message& m, byte_encoding e, byte_buffer& out, bool framed) {
+  const std::size_t size = json_size(m, e);
   const std::size_t start = out.size();
-  out.resize(start + size);
+  out.resize(start + size + (framed ? frame_length_size : 0));
   write_sink w{reinterpret_cast<char*>(out.data() + start)};
   message(w, m, e);
-  assert(w.p == reinterpret_cast<char*>(out.data() + out.size()));
+  assert(w.p == reinterpret_cast<char*>(out.data() + start + size));
+  if (framed) put_length(out.data() + start + size, size);
+}
+
+template <class Message>
+void encode_into(const Message& m, byte_encoding e, byte_buffer& out) {
+  if constexpr (std::is_same_v<Message, snapshots_response>) {
+    if (e == byte_encoding::raw) {
+      const bytes_view payload = payload_of(m);
+      out.reserve(out.size() + size_of(m, e));
+      append(out, payload);
+      append_json(m, e, out, true);
+      return;
+    }
+  }
+  append_json(m, e, out, false);
 }
 
 // `{"type":"chunk","session_id":` N `,"chunk_index":` N `,"chunk":` field `}`
@@ -238,6 +296,11 @@ constexpr std::size_t chunk_response_overhead =
   std::string_view(R"({"type":"chunk","session_id":)").size() + 20 +
   std::string_view(R"(,"chunk_index":)").size() + 20 +
   std::string_view(R"(,"chunk":)").size() + 1;
+
+// 1.3.0: `{"type":"chunk","session_id":` N `,"chunk_index":` N `}` and the length.
+constexpr std::size_t chunk_frame_overhead = std::string_view(R"({"type":"chunk","session_id":)").size() + 20 +
+                                             std::string_view(R"(,"chunk_index":)").size() + 20 + 1 +
+                                             frame_length_size;
 
 } // namespace
 
@@ -257,9 +320,14 @@ void encode(const snapshots_response& response, byte_encoding encoding, byte_buf
   encode_into(response, encoding, out);
 }
 
+void append_envelope(const snapshots_response& response, byte_buffer& payload) {
+  append_json(response, byte_encoding::raw, payload, true);
+}
+
 std::size_t max_chunk_response_size(std::size_t payload, byte_encoding encoding) noexcept {
   constexpr std::size_t limit = (SIZE_MAX - chunk_response_overhead - 8) / 4;
   if (payload > limit) return SIZE_MAX;
+  if (encoding == byte_encoding::raw) return chunk_frame_overhead + payload;
   const std::size_t field = encoding == byte_encoding::base64
                               ? 2 + base64_encoded_size(payload)
                               : (payload == 0 ? 2 : 4 * payload + 1); // at most "255," per byte
@@ -267,6 +335,7 @@ std::size_t max_chunk_response_size(std::size_t payload, byte_encoding encoding)
 }
 
 std::size_t max_chunk_payload(std::size_t response_cap, byte_encoding encoding) noexcept {
+  if (encoding == byte_encoding::raw) return response_cap > chunk_frame_overhead ? response_cap - chunk_frame_overhead : 0;
   if (response_cap < chunk_response_overhead) return 0;
   const std::size_t room = response_cap - chunk_response_overhead; // for the field
   if (encoding == byte_encoding::base64) {

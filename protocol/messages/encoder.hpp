@@ -28,9 +28,23 @@ void encode(const snapshots_request& request, byte_encoding encoding, byte_buffe
 /// Appends the JSON text of `response` to `out`, its byte field in `encoding`
 /// (written in place, after one exact-size growth of `out`), fields in the
 /// order of docs/protocol.md 2.2. Writes an error's `code` whenever it is set
-/// (callers set it only when speaking 1.2.0). `response.body` must hold a
-/// value. Throws only `std::bad_alloc`.
+/// (callers set it only when speaking 1.2.0 or later). Under `raw` (1.3.0)
+/// appends the frame of docs/protocol.md 2.8 instead: the byte field's bytes
+/// (a copy), the JSON envelope without the byte field, the envelope's length
+/// as a big-endian u32. `response.body` must hold a value. Throws only
+/// `std::bad_alloc`.
 void encode(const snapshots_response& response, byte_encoding encoding, byte_buffer& out);
+
+/// 1.3.0 without a copy of the payload: `payload` holds the byte field's
+/// bytes (those of `response`'s own byte field are ignored); appends the
+/// envelope of `response` and its length, so `payload` becomes the frame.
+/// Callers that reserve `max_envelope_size` spare bytes of capacity avoid a
+/// reallocation. Throws only `std::bad_alloc`.
+void append_envelope(const snapshots_response& response, byte_buffer& payload);
+
+/// Spare capacity that `append_envelope` needs at most for a chunk, plan or
+/// update response (two 20-digit integers, and the plan's four optional ones).
+inline constexpr std::size_t max_envelope_size = 256;
 
 /// Upper bound, bytes, of an encoded `chunk` response carrying `payload` chunk
 /// bytes in `encoding`, for any session id and chunk index. Saturates at SIZE_MAX.

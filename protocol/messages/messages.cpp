@@ -66,6 +66,7 @@ std::string_view to_string(codec_errc e) noexcept {
     case codec_errc::invalid_string: return "invalid string";
     case codec_errc::trailing_bytes: return "trailing bytes";
     case codec_errc::unknown_code: return "unknown refusal code";
+    case codec_errc::bad_frame: return "bad frame";
   }
   return "unknown";
 }

@@ -1,8 +1,10 @@
 #pragma once
 /// The messages of `/rpp/snapshots/1.x` (docs/protocol.md section 2) as C++ values.
 /// 1.2.0 adds the `offers` request and response, a plan request's `plan_id`
-/// and an error response's `code`; the decoder accepts them only under 1.2.0,
-/// and callers fill them only when they speak it.
+/// and an error response's `code`; the decoder accepts them only under 1.2.0
+/// and later, and callers fill them only when they speak it. 1.3.0 adds the
+/// ack a chunk or update request may carry, and frames responses (the
+/// messages are the same; only their bytes on the wire differ).
 ///
 /// A request goes from a consumer to a provider and gets exactly one response.
 /// Both carry the consumer-chosen `session_id` and one body per message `type`.
@@ -47,15 +49,28 @@ struct plan_request {
   friend bool operator==(const plan_request&, const plan_request&) = default;
 };
 
+/// `type: "ack"`, request and response: artefact `kind` number `index` is durable
+/// (the response echoes the request).
+struct ack_message {
+  ack_kind kind = ack_kind::plan;
+  std::uint64_t index = 0;
+  friend bool operator==(const ack_message&, const ack_message&) = default;
+};
+
 /// `type: "chunk"` request: asks for chunk `chunk_index`.
 struct chunk_request {
   std::uint64_t chunk_index = 0;
+  /// 1.3.0 (`ack_kind`, `ack_index`): an ack carried with the request, handled
+  /// by the provider as an `ack` request sent just before it.
+  std::optional<ack_message> ack = std::nullopt;
   friend bool operator==(const chunk_request&, const chunk_request&) = default;
 };
 
 /// `type: "light_client_update"` request: asks for update `update_index`.
 struct update_request {
   std::uint64_t update_index = 0;
+  /// 1.3.0: an ack carried with the request, as for `chunk_request`.
+  std::optional<ack_message> ack = std::nullopt;
   friend bool operator==(const update_request&, const update_request&) = default;
 };
 
@@ -68,14 +83,6 @@ struct resume_request {
   std::optional<std::uint64_t> min_chunk_size;
   std::optional<std::uint64_t> max_chunk_size;
   friend bool operator==(const resume_request&, const resume_request&) = default;
-};
-
-/// `type: "ack"`, request and response: artefact `kind` number `index` is durable
-/// (the response echoes the request).
-struct ack_message {
-  ack_kind kind = ack_kind::plan;
-  std::uint64_t index = 0;
-  friend bool operator==(const ack_message&, const ack_message&) = default;
 };
 
 /// `type: "error"`, request (a consumer cancels) and response (a provider refuses).

@@ -309,6 +309,43 @@ BOOST_FIXTURE_TEST_CASE(acks_survive_a_provider_restart_and_reopened_database, f
   BOOST_TEST(std::holds_alternative<messages::chunk_response>(chunk.body));
 }
 
+BOOST_FIXTURE_TEST_CASE(acks_carried_by_1_3_0_requests_are_durable_and_bad_ones_refuse_the_request, fixture) {
+  start();
+  const std::uint64_t session = 13;
+  const auto v13 = protocol_version::v1_3;
+  auto p = ask(session, messages::plan_request{65536, {}, {}}, v13);
+  BOOST_REQUIRE_MESSAGE(std::holds_alternative<messages::plan_response>(p.body), error_text(p));
+  // The update request carries the plan's ack, each chunk request the ack of
+  // what came before it: a whole session without one `ack` request but the last.
+  auto u = ask(session, messages::update_request{0, messages::ack_message{ack_kind::plan, 0}}, v13);
+  BOOST_REQUIRE_MESSAGE(std::holds_alternative<messages::update_response>(u.body), error_text(u));
+  auto c0 = ask(session, messages::chunk_request{0, messages::ack_message{ack_kind::light_client_update, 0}}, v13);
+  BOOST_REQUIRE_MESSAGE(std::holds_alternative<messages::chunk_response>(c0.body), error_text(c0));
+  auto c1 = ask(session, messages::chunk_request{1, messages::ack_message{ack_kind::chunk, 0}}, v13);
+  BOOST_REQUIRE_MESSAGE(std::holds_alternative<messages::chunk_response>(c1.body), error_text(c1));
+  // The same bytes as 1.1.0 serves, framed.
+  BOOST_TEST((c0 == ask(session, messages::chunk_request{0}, protocol_version::v1_1)));
+  auto stored = storage::served_store(*db).load(session, consumer);
+  BOOST_REQUIRE(stored.has_value() && stored->has_value());
+  BOOST_TEST(*(*stored)->last_confirmed_update == 0u);
+  BOOST_TEST(*(*stored)->last_confirmed_chunk == 0u);
+  BOOST_TEST(stats().carried_acks == 3u);
+
+  // An ack that skips ahead refuses the whole request: nothing is served or confirmed.
+  auto bad = ask(session, messages::chunk_request{2, messages::ack_message{ack_kind::chunk, 5}}, v13);
+  BOOST_TEST(error_text(bad) == "ack chunk index 5 skips ahead of next expected chunk 1");
+  BOOST_TEST((code_of(bad) == std::optional(refusal_code::invalid_request)));
+  stored = storage::served_store(*db).load(session, consumer);
+  BOOST_TEST(*(*stored)->last_confirmed_chunk == 0u);
+  BOOST_TEST(stats().carried_acks == 3u);
+  // A repeated ack is harmless, as a separate one is.
+  auto again = ask(session, messages::chunk_request{1, messages::ack_message{ack_kind::chunk, 0}}, v13);
+  BOOST_TEST(std::holds_alternative<messages::chunk_response>(again.body));
+  // And a resume sees the carried acks as confirmed.
+  auto resumed = ask(session, messages::resume_request{info.plan_id, 1, 1, {}, {}, {}}, v13);
+  BOOST_TEST(std::holds_alternative<messages::resume_response>(resumed.body), error_text(resumed));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_concurrent_request_of_one_session_gets_backpressure, fixture) {
   gate = system.spawn(gated_worker);
   provider_config config;
@@ -675,15 +712,15 @@ BOOST_FIXTURE_TEST_CASE(offers_and_plan_ids_are_unknown_to_a_1_1_0_stream, fixtu
   BOOST_TEST(error_text(plan_v1_1) == "unknown field 'plan_id' for a plan request");
   BOOST_TEST(!code_of(offers_v1_1).has_value());
   BOOST_TEST(!code_of(plan_v1_1).has_value());
-  // And a peer offering every version gets 1.2.0, where both are served.
+  // And a peer offering every version gets 1.3.0 (1.2.0's messages, framed), where both are served.
   auto offered = w.exchange(net::snapshot_protocols(), {3, messages::offers_request{}}, negotiated);
-  BOOST_TEST(negotiated == "/rpp/snapshots/1.2.0");
+  BOOST_TEST(negotiated == "/rpp/snapshots/1.3.0");
   BOOST_REQUIRE(std::holds_alternative<messages::offers_response>(offered.body));
   BOOST_TEST(snapshot::decode_offers(*std::get<messages::offers_response>(offered.body).offers)->size() == 1u);
   auto planned = w.exchange(net::snapshot_protocols(), {4, messages::plan_request{65536, {}, {}, info.plan_id}},
                             negotiated);
   BOOST_TEST(std::holds_alternative<messages::plan_response>(planned.body), error_text(planned));
-  // And a refusal on 1.2.0 names its code.
+  // And a refusal on 1.2.0 or later names its code.
   auto unknown = w.exchange(net::snapshot_protocols(), {5, messages::chunk_request{0}}, negotiated);
   BOOST_TEST(error_text(unknown) == "snapshot session 5 not found");
   BOOST_TEST((code_of(unknown) == refusal_code::not_found));

@@ -77,10 +77,9 @@ private:
     auto decoded_request = messages::decode_request(request, {messages::max_request_size, version});
     if (decoded_request && r->before_ && r->before_(*decoded_request) == relay_verdict::reset)
       co_return error{net::host_errc::handler_failed, "relay resets this stream"};
-    net::protocol_spec spec = version == messages::protocol_version::v1_0   ? net::snapshots_v1_0()
-                              : version == messages::protocol_version::v1_1 ? net::snapshots_v1_1()
-                                                                            : net::snapshots_v1_2();
-    std::vector<net::protocol_spec> specs{spec};
+    std::vector<net::protocol_spec> specs; // upstream on the version negotiated here
+    for (auto& s : net::snapshot_protocols())
+      if (s.id == protocol) specs.push_back(s);
     auto reply = co_await r->host_.request(r->upstream_, std::move(specs), std::move(request), 20s);
     if (!reply) co_return reply.error();
     if (decoded_request && r->after_) {
@@ -214,6 +213,7 @@ struct swarm_consumer {
     bool gated_writer = false;
     std::chrono::milliseconds request_timeout{20'000};
     std::chrono::milliseconds min_timeout{2'000};
+    std::vector<net::protocol_spec> protocols = net::snapshot_protocols();
   };
   options opts;
 
@@ -227,6 +227,7 @@ struct swarm_consumer {
     c.consumer.restart.max_retries = opts.max_retries;
     c.consumer.session.request_timeout = opts.request_timeout;
     c.consumer.schedule.min_timeout = opts.min_timeout;
+    c.consumer.session.protocols = opts.protocols;
     if (opts.gated_writer) {
       auto* self = this;
       c.writer_proxy = [self](persistence_writer_actor writer) -> persistence_writer_actor {

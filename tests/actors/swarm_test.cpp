@@ -139,12 +139,14 @@ BOOST_AUTO_TEST_CASE(a_provider_that_speaks_only_1_0_0_takes_its_share_of_a_job)
 // The design card's path, in production: the job asks a session for work
 // while the session still has a request (its ack) in flight; the session
 // answers backpressure, the job waits for `ready`, and the provider never
-// sees two requests of one session at once.
+// sees two requests of one session at once. On 1.2.0, where an ack is a
+// request of its own (1.3.0 carries it with the next chunk request, so the
+// slot is rarely taken when the job asks).
 BOOST_AUTO_TEST_CASE(the_job_meets_backpressure_from_its_sessions_and_honours_it) {
   provider_node p;
   p.start(8u << 20);
   swarm_consumer c;
-  c.start({.peers = {p.address()}, .trust = trusting(p.id)});
+  c.start({.peers = {p.address()}, .trust = trusting(p.id), .protocols = {net::snapshots_v1_2()}});
   auto started = c.sync({id_of(p)});
   BOOST_REQUIRE(started.has_value());
   BOOST_REQUIRE(c.reaches(started->session, session_state::verified));

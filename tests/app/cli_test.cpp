@@ -516,7 +516,7 @@ BOOST_AUTO_TEST_CASE(config_file_errors_name_the_file_and_key) {
   expect(R"({"token": "x", "token_file": "y"})", "give \"token\" or \"token_file\", not both");
   expect(R"({"log_level": "loud"})", "log_level: 'loud' is not a log level (debug, info, warn or error)");
   expect(R"({"consumer": {"protocols": ["/rpp/snapshots/2.0.0"]}})",
-         "consumer.protocols[0]: expected \"/rpp/snapshots/1.2.0\", \"/rpp/snapshots/1.1.0\" or "
+         "consumer.protocols[0]: expected \"/rpp/snapshots/1.3.0\", \"/rpp/snapshots/1.2.0\", \"/rpp/snapshots/1.1.0\" or "
          "\"/rpp/snapshots/1.0.0\", got \"/rpp/snapshots/2.0.0\"");
   expect(R"({"provider": {"breaker": {"window_ms": -1}}})",
          "provider.breaker.window_ms: expected an integer from 1 to 86400000, got -1");

@@ -1,7 +1,8 @@
 // A real `snapstream node` provider served to js-libp2p (interop/libp2p,
 // snapshot_client.mjs): the same plan, light-client update and chunk asked for
-// on /rpp/snapshots/1.0.0 (bytes as JSON arrays) and on 1.1.0 (base64), in two
-// sessions, decode to the same bytes; and those bytes are the snapshot the
+// on /rpp/snapshots/1.0.0 (bytes as JSON arrays), on 1.1.0 (base64) and on
+// 1.3.0 (raw frames, acks carried by the requests), in three sessions, decode
+// to the same bytes; and those bytes are the snapshot the
 // node built: the plan is the one `snapshot create` described and its root
 // checks, the update is signed by the node's key for that root, and the chunk
 // verifies page by page against the plan.
@@ -15,7 +16,9 @@
 #include "protocol/snapshot/plan.hpp"
 #include "tests/app/process.hpp"
 #include "tests/e2e/cli.hpp"
+#include "tests/e2e/http_call.hpp"
 #include "tests/e2e/node_process.hpp"
+#include "tests/http/prometheus_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -57,7 +60,7 @@ json::object fetch_with_js(const std::filesystem::path& dir, const std::string& 
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(js_libp2p_gets_the_same_snapshot_bytes_on_1_0_0_and_1_1_0) {
+BOOST_AUTO_TEST_CASE(js_libp2p_gets_the_same_snapshot_bytes_on_1_0_0_1_1_0_and_1_3_0) {
   // Given a provider node with a generated state and a snapshot.
   app::test::temp_dir dir;
   BOOST_REQUIRE(cli({"keygen", "--out", dir / "provider.key"}).code == 0);
@@ -70,13 +73,16 @@ BOOST_AUTO_TEST_CASE(js_libp2p_gets_the_same_snapshot_bytes_on_1_0_0_and_1_1_0) 
   const std::uint64_t records = snap.records;
   BOOST_REQUIRE_GT(pages, 2 * (chunk_size / page_size)); // chunk 1 is a whole chunk
 
+  const std::string token = "interop-token";
+  const auto token_file = dir.write("token", token + "\n");
   node_process node("provider", dir.path(),
-                    {"--data-dir", dir / "provider", "--key", dir / "provider.key"});
+                    {"--data-dir", dir / "provider", "--key", dir / "provider.key", "--token-file", token_file});
   ensure_npm_packages(source_path("interop/libp2p"), "libp2p/package.json");
 
   // When js-libp2p asks for plan, update 0 and chunk 1 in one session per version.
   const auto v10 = fetch_with_js(dir.path(), node.address().p2p, "/rpp/snapshots/1.0.0", 101);
   const auto v11 = fetch_with_js(dir.path(), node.address().p2p, "/rpp/snapshots/1.1.0", 102);
+  const auto v13 = fetch_with_js(dir.path(), node.address().p2p, "/rpp/snapshots/1.3.0", 103);
 
   // Then each version carries its own byte encoding ...
   for (const char* part : {"plan", "update", "chunk"}) {
@@ -91,8 +97,21 @@ BOOST_AUTO_TEST_CASE(js_libp2p_gets_the_same_snapshot_bytes_on_1_0_0_and_1_1_0) 
       BOOST_TEST((a.at("hex") == b.at("hex")), "the decoded bytes differ (" << a.at("hex").as_string().size() / 2
                                                                                << " vs " << b.at("hex").as_string().size() / 2
                                                                                << " bytes)");
+      // 1.3.0 carries the same bytes raw, after which comes the envelope.
+      const auto& c = v13.at(part).as_object();
+      BOOST_TEST(c.at("protocol").as_string() == "/rpp/snapshots/1.3.0");
+      BOOST_TEST(c.at("encoding").as_string() == "raw");
+      BOOST_TEST((c.at("hex") == a.at("hex")), "the 1.3.0 payload differs from the 1.0.0 bytes");
     }
   }
+  BOOST_TEST(json::value_to<std::uint64_t>(v13.at("chunk").at("fields").at("chunk_index")) == chunk_index);
+  // The provider took the two acks js carried with its update and chunk
+  // requests (the plan's and update 0's), and no other session carried any.
+  const auto metrics = http_get(node.http_port(), "/metrics", token);
+  BOOST_REQUIRE(metrics.status == 200u);
+  const auto doc = http::test::parse_prometheus(metrics.body);
+  BOOST_REQUIRE_MESSAGE(doc.error.empty(), doc.error);
+  BOOST_TEST(doc.value("snapstream_carried_acks_total") == 2.0);
   BOOST_TEST(v10.at("plan").at("fields").at("chunk_size") == v11.at("plan").at("fields").at("chunk_size"));
   BOOST_TEST(json::value_to<std::uint64_t>(v10.at("plan").at("fields").at("chunk_size")) == chunk_size);
   BOOST_TEST(json::value_to<std::uint64_t>(v10.at("plan").at("fields").at("max_concurrent_requests")) == 1u);

@@ -93,7 +93,7 @@ struct flood_bed {
       BOOST_TEST_MESSAGE("honest request " << tag << " failed: " << to_string(r.error()));
       co_return false;
     }
-    co_return as_chars(r->body) == "/rpp/snapshots/1.2.0:" + tag;
+    co_return as_chars(r->body) == "/rpp/snapshots/1.3.0:" + tag;
   }
 
   void start_measuring() {

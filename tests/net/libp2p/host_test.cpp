@@ -84,8 +84,8 @@ BOOST_AUTO_TEST_CASE(request_gets_the_response_on_the_preferred_protocol) {
     const byte_buffer arg1 = to_buffer(as_bytes("{\"type\":\"plan\"}"));
     auto r = co_await h.client.request(h.server_addr, snapshot_protocols(), arg1, 5s);
     BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : to_string(r.error())));
-    BOOST_TEST(r->protocol == "/rpp/snapshots/1.2.0");
-    BOOST_TEST(as_chars(r->body) == "/rpp/snapshots/1.2.0:{\"type\":\"plan\"}");
+    BOOST_TEST(r->protocol == "/rpp/snapshots/1.3.0");
+    BOOST_TEST(as_chars(r->body) == "/rpp/snapshots/1.3.0:{\"type\":\"plan\"}");
     BOOST_TEST(r->body.capacity() >= r->body.size() + 64);
     // The connection is reused and both sides see each other.
     const byte_buffer arg2 = to_buffer(as_bytes("x"));
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(request_gets_the_response_on_the_preferred_protocol) {
     BOOST_REQUIRE(peers.size() == 1u);
     BOOST_TEST((peers[0].id == h.server.local_peer_id()));
     BOOST_TEST(peers[0].outbound);
-    BOOST_TEST(peers[0].protocols == std::vector<std::string>{"/rpp/snapshots/1.2.0"});
+    BOOST_TEST(peers[0].protocols == std::vector<std::string>{"/rpp/snapshots/1.3.0"});
     const auto server_peers = h.server.peers();
     BOOST_REQUIRE(server_peers.size() == 1u);
     BOOST_TEST((server_peers[0].id == h.client.local_peer_id()));
@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(many_concurrent_requests_on_one_connection_all_complete) {
           [](two_hosts& h, int i, int& ok, int& done, asio::steady_timer& all_done) -> awaitable<void> {
             const byte_buffer body = pattern(1000 + static_cast<std::size_t>(i) * 997, static_cast<std::uint8_t>(i));
             auto r = co_await h.client.request(h.server_addr, snapshot_protocols(), body, 20s);
-            byte_buffer expected = to_buffer(as_bytes("/rpp/snapshots/1.2.0:"));
+            byte_buffer expected = to_buffer(as_bytes("/rpp/snapshots/1.3.0:"));
             append(expected, body);
             if (r && r->body == expected) ++ok;
             if (++done == n) all_done.cancel();

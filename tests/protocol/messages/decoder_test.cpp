@@ -526,3 +526,175 @@ BOOST_AUTO_TEST_CASE(malformed_inputs_fail_alike_under_every_version) {
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// 1.3.0: framed responses (docs/protocol.md 2.8) and carried acks.
+
+namespace {
+
+const decode_options v1_3_requests{max_request_size, protocol_version::v1_3};
+const decode_options v1_3_responses{max_response_size_v1_3, protocol_version::v1_3};
+
+byte_buffer framed(const snapshots_response& m) {
+  byte_buffer out;
+  encode(m, byte_encoding::raw, out);
+  return out;
+}
+
+/// Every way a 1.3.0 frame decodes: from a view, in place, and handed over.
+void require_frame_decodes(const byte_buffer& frame, const snapshots_response& expected) {
+  require_decoded(decode_response(frame, v1_3_responses), expected);
+  byte_buffer padded = frame;
+  reserve_padding(padded);
+  require_decoded(decode_response(*padded_input::from(padded), v1_3_responses), expected);
+  byte_buffer owned = frame;
+  require_decoded(decode_response(std::move(owned), v1_3_responses), expected);
+}
+
+error frame_error(const byte_buffer& frame) {
+  auto r = decode_response(frame, v1_3_responses);
+  BOOST_REQUIRE(!r.has_value());
+  byte_buffer owned = frame;
+  auto again = decode_response(std::move(owned), v1_3_responses);
+  BOOST_REQUIRE(!again.has_value());
+  BOOST_TEST((again.error() == r.error()));
+  return r.error();
+}
+
+byte_buffer frame_of(std::string_view payload, std::string_view envelope) {
+  byte_buffer out(as_bytes(payload).begin(), as_bytes(payload).end());
+  append(out, as_bytes(envelope));
+  const auto n = envelope.size();
+  for (int shift : {24, 16, 8, 0}) out.push_back(static_cast<std::uint8_t>(n >> shift));
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_1_3_0_chunk_response_is_its_raw_payload_then_the_envelope_and_its_length) {
+  const snapshots_response m{7, chunk_response{3, golden::bytes({0x00, 0x01, 0xff})}};
+  const std::string_view envelope = R"({"type":"chunk","session_id":7,"chunk_index":3})";
+  byte_buffer expected{0x00, 0x01, 0xff};
+  append(expected, as_bytes(envelope));
+  append(expected, byte_buffer{0x00, 0x00, 0x00, static_cast<std::uint8_t>(envelope.size())});
+  const auto frame = framed(m);
+  BOOST_TEST(frame == expected, boost::test_tools::per_element());
+  BOOST_TEST(encoded_size(m, byte_encoding::raw) == expected.size());
+  require_frame_decodes(frame, m);
+  // A frame is built around the payload without copying it, too.
+  byte_buffer payload{0x00, 0x01, 0xff};
+  append_envelope(snapshots_response{7, chunk_response{3, nullptr}}, payload);
+  BOOST_TEST(payload == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(every_response_round_trips_as_a_1_3_0_frame) {
+  auto cases = golden::responses();
+  for (auto& c : golden::v1_2_responses()) cases.push_back(c);
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) { require_frame_decodes(framed(c.message), c.message); }
+  }
+  const snapshots_response big{1, chunk_response{2, random_bytes(4 << 20, 9)}};
+  require_frame_decodes(framed(big), big);
+}
+
+BOOST_AUTO_TEST_CASE(a_handed_over_frame_becomes_the_chunk_without_a_copy) {
+  auto frame = framed(snapshots_response{7, chunk_response{3, random_bytes(1 << 20, 5)}});
+  const std::uint8_t* head = frame.data();
+  auto r = decode_response(std::move(frame), v1_3_responses);
+  BOOST_REQUIRE(r.has_value());
+  const auto& chunk = std::get<chunk_response>(r->body).chunk;
+  BOOST_TEST(chunk->size() == (1u << 20));
+  BOOST_TEST(chunk->data() == head); // the same memory: the payload was not moved or copied
+}
+
+BOOST_AUTO_TEST_CASE(malformed_1_3_0_frames_fail_with_a_typed_error) {
+  struct bad {
+    byte_buffer frame;
+    codec_errc code;
+    std::string_view message;
+  };
+  const std::vector<bad> cases = {
+    {byte_buffer{}, codec_errc::bad_frame, "frame is 0 bytes, shorter than its 4-byte envelope length"},
+    {byte_buffer{0, 0, 0}, codec_errc::bad_frame, "frame is 3 bytes, shorter than its 4-byte envelope length"},
+    {byte_buffer{'{', '}', 0, 0, 0, 3}, codec_errc::bad_frame, "envelope length 3 exceeds the 2 bytes before it"},
+    {byte_buffer{0, 0, 0, 0}, codec_errc::not_json, "empty input"},
+    {frame_of("", R"({"type":"chunk","session_id":7,"chunk_index":3,"chunk":"AAAA"})"), codec_errc::unknown_field,
+     "unknown field 'chunk'"},
+    {frame_of("xy", R"({"type":"ack","session_id":7,"kind":"Chunk","index":1})"), codec_errc::bad_frame,
+     "a ack response has no byte field, but its frame carries 2 payload bytes"},
+    {frame_of("xy", R"({"type":"chunk","session_id":7})"), codec_errc::missing_field,
+     "missing field 'chunk_index' for a chunk response"},
+    {frame_of("xy", R"({"type":"chunk","session_id":7,"chunk_index":3} x)"), codec_errc::trailing_bytes,
+     "trailing bytes after the object at offset 48"}, // offsets count from the envelope
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.message) {
+      const auto e = frame_error(c.frame);
+      BOOST_TEST(e.code() == make_error_code(c.code));
+      BOOST_TEST(e.message() == c.message);
+    }
+  }
+  // The cap holds for the whole frame, before anything is read.
+  const auto frame = frame_of(std::string(100, 'x'), R"({"type":"chunk","session_id":7,"chunk_index":3})");
+  auto r = decode_response(frame, decode_options{100, protocol_version::v1_3});
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code() == make_error_code(codec_errc::too_large));
+  // An empty error response, framed, is fine: an envelope and no payload.
+  require_frame_decodes(frame_of("", R"({"type":"error","session_id":7,"message":"m","code":"saturated"})"),
+                        snapshots_response{7, error_message{"m", refusal_code::saturated}});
+}
+
+BOOST_AUTO_TEST_CASE(a_1_3_0_chunk_or_update_request_carries_an_ack) {
+  const std::string_view chunk = R"({"type":"chunk","session_id":7,"chunk_index":5,"ack_kind":"Chunk","ack_index":4})";
+  const snapshots_request m{7, chunk_request{5, ack_message{ack_kind::chunk, 4}}};
+  require_decoded(decode_request(as_bytes(chunk), v1_3_requests), m);
+  byte_buffer out;
+  encode(m, byte_encoding::raw, out);
+  BOOST_TEST(as_chars(out) == chunk);
+  const std::string_view update =
+    R"({"type":"light_client_update","session_id":7,"update_index":1,"ack_kind":"LightClientUpdate","ack_index":0})";
+  const snapshots_request u{7, update_request{1, ack_message{ack_kind::light_client_update, 0}}};
+  require_decoded(decode_request(as_bytes(update), v1_3_requests), u);
+  out.clear();
+  encode(u, byte_encoding::raw, out);
+  BOOST_TEST(as_chars(out) == update);
+
+  struct bad {
+    std::string_view json;
+    protocol_version version;
+    codec_errc code;
+    std::string_view message;
+  };
+  const std::vector<bad> cases = {
+    {chunk, protocol_version::v1_2, codec_errc::unknown_field, "unknown field 'ack_kind'"},
+    {R"({"type":"chunk","session_id":7,"chunk_index":5,"ack_kind":"Chunk"})", protocol_version::v1_3,
+     codec_errc::missing_field, "missing field 'ack_index' for a chunk request"},
+    {R"({"type":"chunk","session_id":7,"chunk_index":5,"ack_index":4})", protocol_version::v1_3,
+     codec_errc::missing_field, "missing field 'ack_kind' for a chunk request"},
+    {R"({"type":"chunk","session_id":7,"chunk_index":5,"ack_kind":"chunk","ack_index":4})", protocol_version::v1_3,
+     codec_errc::unknown_kind, "unknown kind 'chunk'"},
+    {R"({"type":"plan","session_id":7,"ack_kind":"Chunk","ack_index":4})", protocol_version::v1_3,
+     codec_errc::unknown_field, "unknown field 'ack_kind' for a plan request"},
+    {R"({"type":"chunk","session_id":7,"chunk_index":5,"ack_kind":"Chunk","ack_index":-1})", protocol_version::v1_3,
+     codec_errc::invalid_integer, "field 'ack_index' is negative: '-1'"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.json) {
+      auto r = decode_request(as_bytes(c.json), decode_options{max_request_size, c.version});
+      BOOST_REQUIRE(!r.has_value());
+      BOOST_TEST(r.error().code() == make_error_code(c.code));
+      BOOST_TEST(r.error().message() == c.message);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_largest_1_3_0_chunk_fits_the_cap_and_one_byte_more_does_not) {
+  const std::size_t cap = max_response_size(protocol_version::v1_3);
+  const std::size_t largest = max_chunk_payload(cap, byte_encoding::raw);
+  BOOST_TEST(largest == 16'777'127u); // docs/protocol.md 2.5 and 2.8
+  // The worst case: both integers at 2^64-1.
+  const snapshots_response worst{golden::max_u64, chunk_response{golden::max_u64, random_bytes(largest, 3)}};
+  BOOST_TEST(encoded_size(worst, byte_encoding::raw) <= cap);
+  BOOST_TEST(encoded_size(worst, byte_encoding::raw) == max_chunk_response_size(largest, byte_encoding::raw));
+  BOOST_TEST(max_chunk_response_size(largest + 1, byte_encoding::raw) > cap);
+}

@@ -204,8 +204,11 @@ BOOST_AUTO_TEST_CASE(protocol_versions_name_their_id_encoding_and_caps) {
   BOOST_TEST(protocol_id(v1_1) == "/rpp/snapshots/1.1.0");
   BOOST_TEST(protocol_id(v1_2) == "/rpp/snapshots/1.2.0");
   BOOST_TEST(protocol_v1_2 == "/rpp/snapshots/1.2.0");
-  for (const auto v : {v1_0, v1_1, v1_2}) BOOST_TEST((version_of(protocol_id(v)) == std::optional(v)));
-  BOOST_TEST(!version_of("/rpp/snapshots/1.3.0").has_value());
+  BOOST_TEST(protocol_id(v1_3) == "/rpp/snapshots/1.3.0");
+  for (const auto v : {v1_0, v1_1, v1_2, v1_3}) BOOST_TEST((version_of(protocol_id(v)) == std::optional(v)));
+  BOOST_TEST(!version_of("/rpp/snapshots/1.4.0").has_value());
+  BOOST_TEST((encoding_of(v1_3) == byte_encoding::raw));
+  BOOST_TEST(max_response_size(v1_3) == 16u * 1024 * 1024);
   BOOST_TEST(!version_of("").has_value());
   BOOST_TEST((encoding_of(v1_0) == byte_encoding::array));
   BOOST_TEST((encoding_of(v1_1) == byte_encoding::base64));
