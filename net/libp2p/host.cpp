@@ -125,7 +125,10 @@ awaitable<result<response>> host::request(peer_target target, std::vector<protoc
     // request costs one round trip instead of two (docs/transport.md).
     index = *known;
     if (request.size() > protocols[index].max_request_size) co_return too_large(protocols[index]);
-    if (auto r = co_await (*conn)->request_lazily(*st, ids, index, request, deadline); !r) co_return r.error();
+    if (auto r = co_await (*conn)->request_lazily(*st, ids, index, request, protocols[index].max_response_size,
+                                                  deadline);
+        !r)
+      co_return r.error();
   } else {
     auto chosen = co_await (*conn)->negotiate_outbound(*st, ids, deadline);
     if (!chosen) co_return chosen.error();

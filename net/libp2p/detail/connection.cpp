@@ -609,7 +609,9 @@ std::optional<std::size_t> connection::known_choice(const std::vector<std::strin
 
 awaitable<result<void>> connection::request_lazily(std::shared_ptr<stream_state> st,
                                                    const std::vector<std::string>& protocols, std::size_t index,
-                                                   bytes_view request, clock::time_point deadline) {
+                                                   bytes_view request, std::size_t response_cap,
+                                                   clock::time_point deadline) {
+  grant_body_window(*st, response_cap);
   libp2p::multistream_dialer dialer({protocols[index]});
   byte_buffer first;
   dialer.start(first);
@@ -692,9 +694,7 @@ awaitable<result<byte_buffer>> connection::read_to_end(std::shared_ptr<stream_st
     stream_state& s;
     ~detach() { s.collect = nullptr; }
   } guard{*st};
-  const std::uint64_t window = std::min<std::uint64_t>(cap + 1, config().max_stream_window);
-  session_.set_receive_window(st->id, static_cast<std::uint32_t>(window));
-  st->window_grown = true;
+  grant_body_window(*st, cap);
   wake_writer();
   for (;;) {
     if (st->remote_closed) co_return out;
@@ -730,6 +730,12 @@ awaitable<result<void>> connection::write(std::shared_ptr<stream_state> st, byte
     if (auto r = co_await wait(st->writable, *st, deadline); !r) co_return r;
   }
   co_return result<void>{};
+}
+
+void connection::grant_body_window(stream_state& st, std::size_t cap) {
+  const std::uint64_t window = std::min<std::uint64_t>(std::uint64_t{cap} + 1, config().max_stream_window);
+  session_.set_receive_window(st.id, static_cast<std::uint32_t>(window));
+  st.window_grown = true;
 }
 
 result<void> connection::close_write(stream_state& st) {

@@ -102,10 +102,14 @@ public:
   /// `protocols[index]` (a known choice), `request`, and the end of the
   /// stream's write side, then reads the listener's header and its echo. A
   /// refusal fails the request with `protocol_not_supported` and forgets the
-  /// choice, so the next request negotiates in full.
+  /// choice, so the next request negotiates in full. The response's receive
+  /// window (for `response_cap`) is granted with the request: the listener
+  /// answers right after its echo, and a grant sent once the echo is read
+  /// would reach it a round trip late, stalling any response above 256 KiB.
   boost::asio::awaitable<result<void>> request_lazily(std::shared_ptr<stream_state> st,
                                                       const std::vector<std::string>& protocols, std::size_t index,
-                                                      bytes_view request, clock::time_point deadline);
+                                                      bytes_view request, std::size_t response_cap,
+                                                      clock::time_point deadline);
   /// Negotiates as listener; returns the agreed protocol id.
   boost::asio::awaitable<result<std::string>> negotiate_inbound(std::shared_ptr<stream_state> st,
                                                                 std::vector<std::string> supported,
@@ -118,6 +122,9 @@ public:
   boost::asio::awaitable<result<void>> write(std::shared_ptr<stream_state> st, bytes_view data,
                                              clock::time_point deadline);
   [[nodiscard]] result<void> close_write(stream_state& st);
+  /// Grows the stream's receive window for a body of at most `cap` bytes
+  /// (min(cap + 1, max_stream_window)); the update goes out with the next write.
+  void grant_body_window(stream_state& st, std::size_t cap);
   /// Resets the stream (RST) and fails it with `reason`.
   void reset(stream_state& st, const error& reason);
   /// Called when the last handle of a stream goes away: resets it unless it
