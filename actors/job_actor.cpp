@@ -39,6 +39,8 @@ constexpr auto close_grace = 10s;
 /// (so at most that many durable chunks whose acks it may not have sent: a
 /// resume re-acks the last two).
 constexpr std::size_t writes_per_session = 2;
+/// How often a standby provider is asked whether it offers the job's plan yet.
+constexpr auto standby_probe_interval = 2s;
 
 enum class job_phase { starting, discovering, planning, chain, chunks, finalizing, done };
 
@@ -60,6 +62,10 @@ struct provider {
   bool waiting = false;                   ///< a restart is scheduled
   bool banned = false;
   bool dropped = false;
+  /// Answered discovery without the chosen plan but speaks offers (1.2.0
+  /// and later): a peer that may start serving it (it syncs it too). Asked
+  /// for its offers every `standby_probe_interval`; joins once it offers it.
+  bool standby = false;
   std::optional<std::uint64_t> asked_chunk; ///< assigned to it, not yet delivered
   std::size_t writing = 0;                ///< its chunks waiting for their write
   std::uint32_t attempts = 0;             ///< failures since it last delivered something
@@ -69,7 +75,7 @@ struct provider {
   std::optional<std::string> last_error_code;
   clock_type::time_point next_offer_refresh{};
 
-  [[nodiscard]] bool usable() const noexcept { return !banned && !dropped; }
+  [[nodiscard]] bool usable() const noexcept { return !banned && !dropped && !standby; }
   [[nodiscard]] bool live() const noexcept { return session.has_value(); }
 };
 
@@ -376,6 +382,22 @@ plan_wanted plan_request_of(const job_data& st) {
   return w;
 }
 
+/// The chunks `p` holds of the job's snapshot by its last offers: empty
+/// (every chunk) when it offers the snapshot whole or said nothing of it.
+std::vector<bool> have_of(const job_data& st, const provider& p) {
+  std::vector<bool> have;
+  if (!p.offered || !st.ledger) return have;
+  for (const auto& o : p.offered->offers) {
+    if (snapshot::plan_id(o.state_root) != st.record.plan_id || o.complete) continue;
+    have.assign(st.ledger->chunk_count(), false);
+    for (std::uint64_t c = 0; c < have.size(); ++c) {
+      const auto pages = st.ledger->pages_of(c);
+      have[c] = o.has_pages(pages.first, pages.end);
+    }
+  }
+  return have;
+}
+
 void on_planned(self_pointer self, const std::string& peer, planned_session& answer);
 
 /// Asks `p` to open its provider session on the job's plan.
@@ -500,6 +522,10 @@ void on_planned(self_pointer self, const std::string& peer, planned_session& ans
     p.planned = true;
     p.record.planned = true;
     p.state = "idle";
+    if (st.schedule) { // a provider that joins during the chunks
+      st.schedule->add_peer(peer);
+      if (auto have = have_of(st, p); !have.empty()) st.schedule->set_have(peer, std::move(have));
+    }
     save_provider(self, p);
     arm(self, p);
     if (st.start_promise && st.start.resume_peer && *st.start.resume_peer == peer) {
@@ -620,23 +646,18 @@ void start_chunks(self_pointer self) {
     auto cfg = st.config.schedule;
     cfg.max_timeout = st.env->config.request_timeout;
     st.schedule.emplace(st.ledger->chunk_count(), applied, cfg);
+    // Among several peers, start the first lane at a random chunk: nodes
+    // that sync from one seed at once then hold different chunks early and
+    // can serve each other. A lone provider streams in index order (rpp's
+    // acks are in order).
+    if (st.providers.size() > 1) st.schedule->set_origin(st.rng());
     st.taken.assign(st.ledger->chunk_count(), false);
     for (const auto c : applied) st.taken[c] = true;
     for (const auto& name : st.order) {
       const auto& p = st.providers.at(name);
       if (!p.usable()) continue;
       st.schedule->add_peer(name);
-      if (p.offered) {
-        for (const auto& o : p.offered->offers) {
-          if (snapshot::plan_id(o.state_root) != st.record.plan_id || o.complete) continue;
-          std::vector<bool> have(st.ledger->chunk_count());
-          for (std::uint64_t c = 0; c < have.size(); ++c) {
-            const auto pages = st.ledger->pages_of(c);
-            have[c] = o.has_pages(pages.first, pages.end);
-          }
-          st.schedule->set_have(name, std::move(have));
-        }
-      }
+      if (auto have = have_of(st, p); !have.empty()) st.schedule->set_have(name, std::move(have));
     }
   }
   // Serve what we apply, from now on (and once complete, from a checkpoint).
@@ -924,7 +945,7 @@ void on_session_down(self_pointer self, const caf::down_msg& dm) {
     return;
   }
   if (st.schedule) st.schedule->release(p.peer);
-  if (!dm.reason || p.banned || p.dropped) {
+  if (!dm.reason || p.banned || p.dropped || p.standby) {
     check_providers_left(self);
     drive(self);
     return;
@@ -1121,6 +1142,16 @@ void choose_plan(self_pointer self, bool final_round) {
     if (p.offered)
       for (const auto& off : p.offered->offers) offers_it = offers_it || snapshot::plan_id(off.state_root) == best->first;
     if (!offers_it) {
+      const bool speaks_offers = p.version && *p.version >= messages::protocol_version::v1_2;
+      if (!p.offer_error && speaks_offers && p.usable()) {
+        // It may be syncing the same snapshot: ask it again later.
+        p.standby = true;
+        p.state = "standby";
+        p.next_offer_refresh = clock_type::now() + standby_probe_interval;
+        log::info("job", "provider_standby",
+                  {{"session", st.record.session_id}, {"peer", p.peer}, {"reason", "does not offer plan " + best->first + " yet"}});
+        continue;
+      }
       drop(self, p, p.offer_error ? "unreachable during discovery: " + *p.offer_error
                                   : std::string("does not offer plan ") + best->first);
       continue;
@@ -1180,6 +1211,42 @@ void start_discovery(self_pointer self) {
            known_peers_atom::value);
 }
 
+/// Asks each standby provider, now and then, whether it offers the job's
+/// plan by now; one that does joins the job (plans it, then takes chunks).
+void probe_standby(self_pointer self, clock_type::time_point now) {
+  auto& st = self->state;
+  if (!st.chosen_plan) return;
+  for (auto& [name, p] : st.providers) {
+    if (!p.standby || p.banned || p.dropped || p.busy || now < p.next_offer_refresh) continue;
+    p.next_offer_refresh = now + standby_probe_interval;
+    if (!p.session) spawn_for(self, p);
+    p.busy = true;
+    const auto peer = name;
+    plan_wanted w;
+    self->request(*p.session, st.env->config.request_timeout + 10s, offers_atom::value, std::move(w))
+      .then(
+        [self, peer](session_offers& o) {
+          auto& st = self->state;
+          auto it = st.providers.find(peer);
+          if (it == st.providers.end() || st.phase == job_phase::done || st.closing) return;
+          auto& p = it->second;
+          p.busy = false;
+          if (!p.standby) return;
+          bool offers_it = false;
+          for (const auto& off : o.offers) offers_it = offers_it || snapshot::plan_id(off.state_root) == *st.chosen_plan;
+          p.offered = std::move(o);
+          if (!offers_it) return;
+          p.standby = false;
+          log::info("job", "provider_joined", {{"session", st.record.session_id}, {"peer", peer}});
+          ask_plan(self, p);
+        },
+        [self, peer](caf::error&) {
+          auto it = self->state.providers.find(peer);
+          if (it != self->state.providers.end()) it->second.busy = false;
+        });
+  }
+}
+
 void on_tick(self_pointer self) {
   auto& st = self->state;
   if (st.closing) {
@@ -1216,6 +1283,8 @@ void on_tick(self_pointer self) {
     choose_plan(self, true);
     return;
   }
+  if (st.phase == job_phase::planning || st.phase == job_phase::chain || st.phase == job_phase::chunks)
+    probe_standby(self, now);
   if (st.phase == job_phase::chunks) {
     // Providers still syncing the same snapshot may hold more chunks by now.
     for (auto& [name, p] : st.providers) {

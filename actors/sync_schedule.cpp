@@ -21,6 +21,7 @@ void sync_schedule::set_have(const std::string& peer, std::vector<bool> have) {
   auto& p = peers_[peer];
   if (!have.empty() && have.size() != state_.size()) have.clear();
   p.have = std::move(have);
+  if (!p.have.empty()) p.lane_next = p.lane_end = 0; // a partial provider works without a lane
 }
 
 void sync_schedule::lacks(const std::string& peer, std::uint64_t chunk) {
@@ -29,6 +30,7 @@ void sync_schedule::lacks(const std::string& peer, std::uint64_t chunk) {
   auto& p = it->second;
   if (p.have.empty()) p.have.assign(state_.size(), true);
   p.have[chunk] = false;
+  p.lane_next = p.lane_end = 0;
 }
 
 bool sync_schedule::partial(const std::string& peer) const {
@@ -74,6 +76,8 @@ bool sync_schedule::take_free_run(const std::string& peer, peer_entry& p) {
   // A run that starts right where another provider's lane ends is that
   // provider's natural continuation: leave it the lower half.
   std::uint64_t start = best_start;
+  // The origin splits the run it falls in: its upper part first.
+  if (origin_ > best_start && origin_ < best_start + best_len) start = origin_;
   for (const auto& [name, q] : peers_) {
     if (name != peer && q.lane_end == best_start && q.lane_next < q.lane_end && best_len >= 2) {
       start = best_start + best_len / 2;
@@ -104,6 +108,27 @@ bool sync_schedule::split_a_lane(const std::string& peer, peer_entry& p) {
   p.lane_end = victim->lane_end;
   victim->lane_end = mid;
   return true;
+}
+
+std::optional<std::uint64_t> sync_schedule::for_partial(const std::string& peer, const peer_entry& p) const {
+  std::optional<std::uint64_t> best;
+  std::uint64_t best_score = 0;
+  for (std::uint64_t c = 0; c < state_.size(); ++c) {
+    if (state_[c] != chunk_state::free || !holds(p, c)) continue;
+    // How long the lane holding `c` would take to reach it; a chunk in no
+    // lane would never be reached: it scores highest.
+    std::uint64_t score = state_.size() + 1;
+    for (const auto& [name, q] : peers_) {
+      if (name == peer || c < q.lane_next || c >= q.lane_end) continue;
+      score = c - q.lane_next + 1;
+      break;
+    }
+    if (!best || score > best_score) {
+      best = c;
+      best_score = score;
+    }
+  }
+  return best;
 }
 
 std::optional<std::uint64_t> sync_schedule::late_chunk(const std::string& peer, const peer_entry& p,
@@ -145,9 +170,14 @@ std::optional<std::uint64_t> sync_schedule::next(const std::string& peer, clock:
   auto it = peers_.find(peer);
   if (it == peers_.end()) return std::nullopt;
   auto& p = it->second;
-  auto c = from_lane(peer, p);
-  if (!c && take_free_run(peer, p)) c = from_lane(peer, p);
-  if (!c && split_a_lane(peer, p)) c = from_lane(peer, p);
+  std::optional<std::uint64_t> c;
+  if (!p.have.empty()) {
+    c = for_partial(peer, p);
+  } else {
+    c = from_lane(peer, p);
+    if (!c && take_free_run(peer, p)) c = from_lane(peer, p);
+    if (!c && split_a_lane(peer, p)) c = from_lane(peer, p);
+  }
   if (!c) c = late_chunk(peer, p, now);
   if (c) start(*c, peer, now);
   return c;

@@ -23,7 +23,14 @@
 /// no sample yet gets max_timeout.
 ///
 /// A provider that holds only some chunks (a peer still syncing the same
-/// snapshot) is given `have`; it is then only asked for chunks it holds.
+/// snapshot) is given `have`; it is then only asked for chunks it holds, and
+/// it works without a lane: it takes the free chunk it holds that the lanes'
+/// owners would reach last (a chunk in no lane first), so what a peer still
+/// syncing offers goes to us while the full providers stream the rest.
+///
+/// `set_origin` starts the first lane at a chunk other than 0 (the chunks
+/// before it come last). Nodes that sync one snapshot at once from one seed
+/// then hold different chunks early and can serve each other.
 
 #include <chrono>
 #include <cstdint>
@@ -64,6 +71,8 @@ public:
   /// Limits what `peer` is asked for to the chunks set in `have`
   /// (`have.size() == chunk_count`); an empty vector means every chunk.
   void set_have(const std::string& peer, std::vector<bool> have);
+  /// The first lane starts at `chunk` (mod the chunk count) instead of 0.
+  void set_origin(std::uint64_t chunk) noexcept { origin_ = state_.empty() ? 0 : chunk % state_.size(); }
   /// `peer` answered "not yet" for `chunk`: do not ask it again for it.
   void lacks(const std::string& peer, std::uint64_t chunk);
   /// True when `peer` may still hold a chunk that is not written (partial
@@ -122,6 +131,7 @@ private:
   [[nodiscard]] bool in_some_lane(std::uint64_t chunk, const std::string& except) const;
   [[nodiscard]] std::optional<std::uint64_t> from_lane(const std::string& peer, peer_entry& p);
   [[nodiscard]] bool take_free_run(const std::string& peer, peer_entry& p);
+  [[nodiscard]] std::optional<std::uint64_t> for_partial(const std::string& peer, const peer_entry& p) const;
   [[nodiscard]] bool split_a_lane(const std::string& peer, peer_entry& p);
   [[nodiscard]] std::optional<std::uint64_t> late_chunk(const std::string& peer, const peer_entry& p,
                                                         clock::time_point now) const;
@@ -132,6 +142,7 @@ private:
   std::multimap<std::uint64_t, flight> flights_; ///< chunk -> who fetches it (two while duplicated)
   std::map<std::string, peer_entry> peers_;
   std::uint64_t written_ = 0;
+  std::uint64_t origin_ = 0;
 };
 
 } // namespace snapstream::actors

@@ -185,3 +185,54 @@ BOOST_AUTO_TEST_CASE(timeouts_follow_the_measured_latency_within_their_bounds) {
   complete(s, "a", *s.next("a", now), 1ms);
   BOOST_TEST(s.timeout("a").count() == 100); // clamped to the minimum
 }
+
+BOOST_AUTO_TEST_CASE(an_origin_starts_the_first_lane_inside_the_snapshot_and_the_chunks_before_it_come_last) {
+  sync_schedule s(10, {});
+  s.set_origin(6);
+  s.add_peer("a");
+  const auto now = clock_type::now();
+  std::vector<std::uint64_t> order;
+  while (auto c = s.next("a", now)) {
+    order.push_back(*c);
+    complete(s, "a", *c);
+  }
+  BOOST_TEST((order == std::vector<std::uint64_t>{6, 7, 8, 9, 0, 1, 2, 3, 4, 5}));
+  BOOST_TEST(s.all_written());
+}
+
+BOOST_AUTO_TEST_CASE(a_partial_provider_takes_what_the_full_providers_would_reach_last) {
+  // Given a full provider streaming its lane [0, 10) from chunk 0 ...
+  sync_schedule s(10, {});
+  s.add_peer("full");
+  const auto now = clock_type::now();
+  BOOST_TEST(*s.next("full", now) == 0u);
+  // ... and a peer still syncing, which holds chunks 1, 3 and 8.
+  s.add_peer("peer");
+  std::vector<bool> have(10, false);
+  have[1] = have[3] = have[8] = true;
+  s.set_have("peer", have);
+  // Then the peer is asked first for the chunk the lane reaches last ...
+  BOOST_TEST(*s.next("peer", now) == 8u);
+  complete(s, "peer", 8);
+  BOOST_TEST(*s.next("peer", now) == 3u);
+  // ... and the full provider skips what the peer fetches.
+  complete(s, "full", 0);
+  BOOST_TEST(*s.next("full", now) == 1u);
+  complete(s, "full", 1);
+  BOOST_TEST(*s.next("full", now) == 2u);
+  complete(s, "full", 2);
+  complete(s, "peer", 3);
+  BOOST_TEST(*s.next("full", now) == 4u);
+  // A chunk in no lane comes before any in a lane: "a" streams [0, 3),
+  // "b" took [3, 6) and went away, so 3 to 5 are in no lane.
+  sync_schedule t(6, {});
+  t.add_peer("a");
+  t.add_peer("b");
+  BOOST_TEST(*t.next("a", now) == 0u);
+  BOOST_TEST(*t.next("b", now) == 3u);
+  t.release("b");
+  t.add_peer("peer");
+  t.set_have("peer", {false, false, true, false, true, false});
+  BOOST_TEST(*t.next("peer", now) == 4u);
+  BOOST_TEST(*t.next("peer", now) == 2u);
+}
