@@ -9,9 +9,13 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <signal.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <system_error>
 
 namespace snapstream::storage {
@@ -108,6 +112,21 @@ rocksdb::ColumnFamilyOptions small_cf_options(const std::shared_ptr<rocksdb::Cac
   return o;
 }
 
+void crash_point(std::string_view point) {
+  static const char* const wanted = std::getenv("SNAPSTREAM_CRASH_AT");
+  if (wanted == nullptr) return;
+  const std::string_view spec(wanted);
+  const auto colon = spec.find(':');
+  if (spec.substr(0, colon) != point) return;
+  static std::atomic<std::uint64_t> hits{0};
+  std::uint64_t nth = 1;
+  if (colon != std::string_view::npos) nth = std::strtoull(std::string(spec.substr(colon + 1)).c_str(), nullptr, 10);
+  if (++hits < nth) return;
+  std::fprintf(stderr, "snapstream: SNAPSTREAM_CRASH_AT=%s reached, killing the process\n", wanted);
+  std::fflush(stderr);
+  ::kill(::getpid(), SIGKILL);
+}
+
 } // namespace detail
 
 using detail::from_status;
@@ -130,6 +149,12 @@ result<std::unique_ptr<db>> db::open(const std::filesystem::path& data_dir, cons
   impl->data_dir = data_dir;
   impl->cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   impl->min_free_bytes = options.min_free_bytes;
+  impl->ingest_min_bytes = options.ingest_min_bytes;
+  impl->state_options = rocksdb::Options(rocksdb::DBOptions(), detail::state_cf_options(impl->cache));
+  // An SST file written for ingestion takes the bottommost compression (it
+  // usually lands at the bottom): LZ4 keeps a chunk's apply at LZ4's speed,
+  // as a memtable flush is, instead of ZSTD's; compactions recompress later.
+  impl->state_options.bottommost_compression = rocksdb::kLZ4Compression;
 
   rocksdb::DBOptions dbo;
   dbo.create_if_missing = options.create_if_missing;
@@ -158,6 +183,13 @@ result<std::unique_ptr<db>> db::open(const std::filesystem::path& data_dir, cons
   impl->served = impl->handles[4];
   impl->meta = impl->handles[5];
   if (auto ok = detail::remove_orphan_checkpoints(*impl); !ok) return ok.error();
+  {
+    // SST files of chunks whose ingest a crash interrupted were never
+    // ingested (their chunks are not applied and are fetched again). Only
+    // now: the database's lock is ours.
+    std::error_code ec;
+    std::filesystem::remove_all(detail::ingest_dir(data_dir), ec);
+  }
   return std::unique_ptr<db>(new db(std::move(impl)));
 }
 

@@ -38,6 +38,11 @@ struct db_options {
   /// assertion in its file writer), so the node must never get there. 0
   /// turns the check off.
   std::uint64_t min_free_bytes = 256u << 20;
+  /// A synced chunk whose pages hold at least this many bytes is applied by
+  /// building an SST file and ingesting it (docs/storage.md, "Applying a
+  /// chunk"); smaller ones go into the synced batch with their progress. 0
+  /// ingests every chunk; UINT64_MAX none.
+  std::uint64_t ingest_min_bytes = 256u << 10;
 };
 
 /// record count + SHA-256 over the canonical record encodings (docs/protocol.md

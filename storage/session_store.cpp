@@ -7,6 +7,7 @@
 #include "storage/detail/snapshot_layout.hpp"
 #include "storage/detail/status.hpp"
 
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -304,6 +305,52 @@ result<void> session_store::save_provider(const provider_session_record& p) {
                        what);
 }
 
+namespace {
+
+/// Writes the chunk's records into an SST file (synced by Finish) and ingests
+/// it into the state: one atomic, durable step that bypasses the WAL, the
+/// memtable and the flush. false (and nothing ingested, the file removed)
+/// when the records are not in strictly ascending key order, which SST files
+/// require: the caller then writes them in its batch.
+result<bool> ingest_records(detail::db_impl& impl, std::uint64_t session, const snapshot::verified_chunk& chunk,
+                            const std::string& what) {
+  if (auto s = impl.check_space(chunk.page_bytes + 4096); !s.ok()) return from_status(s, what);
+  const auto dir = detail::ingest_dir(impl.data_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return error{storage_errc::io_error, what + ": create " + dir.string() + ": " + ec.message()};
+  const auto file = dir / (std::to_string(session) + "-" + std::to_string(chunk.chunk_index) + ".sst");
+  struct remove_on_exit {
+    std::filesystem::path path;
+    ~remove_on_exit() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  } cleanup{file};
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), impl.state_options, impl.state);
+  auto s = writer.Open(file.string());
+  if (!s.ok()) return from_status(s, what + ": open " + file.string());
+  for (std::size_t i = 0; i < chunk.records.size(); ++i) {
+    const auto& rec = chunk.records[i];
+    const auto& prev = chunk.records[i > 0 ? i - 1 : 0].key;
+    if (i > 0 && !std::lexicographical_compare(prev.begin(), prev.end(), rec.key.begin(), rec.key.end()))
+      return false;
+    s = writer.Put(slice(rec.key), slice(rec.value));
+    if (!s.ok()) return from_status(s, what + ": write " + file.string());
+  }
+  s = writer.Finish(); // syncs the file
+  if (!s.ok()) return from_status(s, what + ": finish " + file.string());
+  detail::crash_point("before_ingest");
+  rocksdb::IngestExternalFileOptions options;
+  options.move_files = true;        // hard-linked into the database, not copied
+  options.allow_blocking_flush = true;
+  s = impl.rdb->IngestExternalFile(impl.state, {file.string()}, options);
+  if (!s.ok()) return from_status(s, what + ": ingest " + file.string());
+  return true;
+}
+
+} // namespace
+
 result<void> session_store::apply_chunk(const session_record& r, const provider_session_record* p,
                                         const snapshot::verified_chunk& chunk) {
   const std::string what = name(r.session_id) + ": apply chunk " + std::to_string(chunk.chunk_index);
@@ -335,13 +382,35 @@ result<void> session_store::apply_chunk(const session_record& r, const provider_
   if (auto ok = check_owner(impl, r.plan_id, what, set_owner); !ok) return ok;
   if (auto ok = check_not_applied(impl, r.session_id, chunk.chunk_index, what); !ok) return ok;
 
+  rocksdb::Status s;
+  // A large chunk's records are ingested as an SST file before the batch of
+  // its progress (docs/storage.md, "Applying a chunk"): a crash between the
+  // two leaves the records without the applied bit, so the chunk is fetched
+  // and ingested again, the same keys with the same values.
+  bool ingested = false;
+  if (chunk.page_bytes >= impl.ingest_min_bytes && !chunk.records.empty()) {
+    if (set_owner) {
+      // The owner first: state without an owner would refuse every chunk.
+      rocksdb::WriteBatch owner;
+      s = owner.Put(impl.meta, slice(detail::owner_key), slice(r.plan_id));
+      if (s.ok()) s = impl.write(owner);
+      if (!s.ok()) return from_status(s, what);
+      set_owner = false;
+    }
+    auto done = ingest_records(impl, r.session_id, chunk, what);
+    if (!done) return done.error();
+    ingested = *done;
+    if (ingested) detail::crash_point("after_ingest");
+  }
   // Room for every record and its WriteBatch framing (tag, CF id, two varints),
   // plus the page index entries.
-  rocksdb::WriteBatch batch(chunk.page_bytes + 16 * chunk.records.size() + 112 * chunk.page_count + 1024);
-  rocksdb::Status s;
-  for (const auto& rec : chunk.records) {
-    s = batch.Put(impl.state, slice(rec.key), slice(rec.value));
-    if (!s.ok()) return from_status(s, what);
+  rocksdb::WriteBatch batch((ingested ? 0 : chunk.page_bytes + 16 * chunk.records.size()) + 112 * chunk.page_count +
+                            1024);
+  if (!ingested) {
+    for (const auto& rec : chunk.records) {
+      s = batch.Put(impl.state, slice(rec.key), slice(rec.value));
+      if (!s.ok()) return from_status(s, what);
+    }
   }
   if (set_owner) s = batch.Put(impl.meta, slice(detail::owner_key), slice(r.plan_id));
   if (s.ok()) s = batch.Put(impl.sessions, applied_key(r.session_id, chunk.chunk_index), rocksdb::Slice());
@@ -361,7 +430,9 @@ result<void> session_store::apply_chunk(const session_record& r, const provider_
     if (!s.ok()) return from_status(s, what);
   }
   if (auto ok = put_cursor(batch, impl, r); !ok) return ok;
-  return write(impl, batch, what);
+  auto written = write(impl, batch, what);
+  if (written) detail::crash_point("after_progress");
+  return written;
 }
 
 result<std::optional<stored_session>> session_store::load(std::uint64_t session_id) const {

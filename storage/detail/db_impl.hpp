@@ -63,6 +63,10 @@ struct db_impl {
 
   /// Free bytes the file system must keep (`db_options::min_free_bytes`).
   std::uint64_t min_free_bytes = 0;
+  /// `db_options::ingest_min_bytes`.
+  std::uint64_t ingest_min_bytes = UINT64_MAX;
+  /// The state column family's options, for the SST files it ingests.
+  rocksdb::Options state_options;
   /// OK when writing `incoming` more bytes leaves at least `min_free_bytes`
   /// free in the data directory's file system; else a NoSpace status that
   /// says how much is free and what is kept.
@@ -87,6 +91,18 @@ struct db_impl {
 [[nodiscard]] inline bytes_view view(const rocksdb::Slice& s) noexcept {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
+
+/// Where SST files are built before they are ingested (`<data_dir>/ingest`);
+/// emptied when the database opens.
+[[nodiscard]] inline std::filesystem::path ingest_dir(const std::filesystem::path& data_dir) {
+  return data_dir / "ingest";
+}
+
+/// Test failpoints (docs/testing.md): when the environment variable
+/// SNAPSTREAM_CRASH_AT names `point` (optionally `point:N`, the N-th time,
+/// 1-based), the process kills itself with SIGKILL there, as a power cut
+/// or `kill -9` would. Unset, a point costs one branch.
+void crash_point(std::string_view point);
 
 /// Per-column-family options of the live database and of snapshot checkpoints.
 [[nodiscard]] rocksdb::ColumnFamilyOptions state_cf_options(const std::shared_ptr<rocksdb::Cache>& cache);

@@ -258,9 +258,11 @@ struct node_address {
 /// files (`<name>`, `<name>-restart-1`, ...), all printed when the test fails.
 class node_process {
 public:
-  node_process(std::string name, const std::filesystem::path& dir, std::vector<std::string> extra_args)
-      : name_(std::move(name)), dir_(dir), extra_args_(std::move(extra_args)) {
-    runs_.push_back(std::make_unique<process>(name_, dir_, args("/ip4/127.0.0.1/tcp/0", "127.0.0.1:0")));
+  /// `env`: environment changes of every run (until `set_env`).
+  node_process(std::string name, const std::filesystem::path& dir, std::vector<std::string> extra_args,
+               env_changes env = {})
+      : name_(std::move(name)), dir_(dir), extra_args_(std::move(extra_args)), env_(std::move(env)) {
+    runs_.push_back(std::make_unique<process>(name_, dir_, args("/ip4/127.0.0.1/tcp/0", "127.0.0.1:0"), env_));
     address_ = wait_listening();
   }
 
@@ -299,6 +301,9 @@ public:
   /// Starts the node again after it exited (`kill9`, `stop_cleanly`): the
   /// same flags (data directory, key), the same p2p and HTTP ports; its
   /// output goes to `<name>-restart-<n>`. Waits until it listens.
+  /// The environment changes of the runs to come.
+  void set_env(env_changes env) { env_ = std::move(env); }
+
   void restart() {
     BOOST_REQUIRE_MESSAGE(!proc().running(), proc().name() << " still runs: stop it before restarting it");
     static const std::regex tcp_port("/tcp/([0-9]+)/");
@@ -306,7 +311,8 @@ public:
     BOOST_REQUIRE(std::regex_search(address_.p2p, m, tcp_port));
     const std::string log_name = name_ + "-restart-" + std::to_string(runs_.size());
     runs_.push_back(std::make_unique<process>(
-      log_name, dir_, args("/ip4/127.0.0.1/tcp/" + m[1].str(), "127.0.0.1:" + std::to_string(address_.http_port))));
+      log_name, dir_, args("/ip4/127.0.0.1/tcp/" + m[1].str(), "127.0.0.1:" + std::to_string(address_.http_port)),
+      env_));
     const auto again = wait_listening();
     BOOST_TEST(again.peer_id == address_.peer_id);
     BOOST_TEST(again.p2p == address_.p2p);
@@ -335,6 +341,7 @@ private:
   std::string name_;
   std::filesystem::path dir_;
   std::vector<std::string> extra_args_;
+  env_changes env_;
   std::vector<std::unique_ptr<process>> runs_; ///< every run, the current one last
   node_address address_;
 };

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE storage_sessions
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+
 #include "storage/db.hpp"
 #include "storage/detail/codec.hpp"
 #include "storage/detail/db_impl.hpp"
@@ -455,4 +457,47 @@ BOOST_AUTO_TEST_CASE(provider_records_round_trip_and_name_a_corrupt_field) {
   BOOST_TEST(decode_provider_record(bytes).error().message() == "provider record: planned value 2 is not 0 or 1");
   bytes.resize(20);
   BOOST_TEST(decode_provider_record(bytes).error().is(storage_errc::corrupt_record));
+}
+
+BOOST_AUTO_TEST_CASE(ingested_chunks_give_the_state_a_batch_gives_and_a_repeated_ingest_changes_nothing) {
+  // Out of order, as a swarm applies them; one chunk ingested twice, as
+  // after a crash between its ingest and its progress batch.
+  const std::vector<std::vector<std::string>> data{{"a1", "v1", "a2", "v2"}, {"b1", "w1"}, {"c1", "x1", "c2", "x2"}};
+  auto apply_all = [&](const std::filesystem::path& path, std::uint64_t ingest_min_bytes, bool repeat) {
+    auto d = db::open(path, db_options{.ingest_min_bytes = ingest_min_bytes});
+    BOOST_REQUIRE_MESSAGE(d.has_value(), d.error().message());
+    session_store s(**d);
+    session_record r = sample_session(5);
+    BOOST_REQUIRE(s.save(r).has_value());
+    for (const std::uint64_t c : {2u, 0u, 1u}) {
+      if (repeat && c == 0) {
+        // The records of chunk 0 reach the state once without its progress.
+        session_record other = sample_session(6);
+        BOOST_REQUIRE(s.save(other).has_value());
+        BOOST_REQUIRE(s.apply_chunk(other, nullptr, chunk_of(0, data[0])).has_value());
+      }
+      r.records_applied += data[c].size() / 2;
+      BOOST_REQUIRE(s.apply_chunk(r, nullptr, chunk_of(c, data[c])).has_value());
+    }
+    return *(*d)->digest_state();
+  };
+  temp_dir batch_dir, ingest_dir, repeat_dir;
+  const auto by_batch = apply_all(batch_dir.path(), UINT64_MAX, false);
+  const auto by_ingest = apply_all(ingest_dir.path(), 0, false);
+  const auto repeated = apply_all(repeat_dir.path(), 0, true);
+  BOOST_TEST(by_batch.record_count == 5u);
+  BOOST_TEST((by_ingest == by_batch));
+  BOOST_TEST((repeated == by_batch));
+  // The staging directory holds nothing once a chunk is in.
+  BOOST_TEST(std::filesystem::is_empty(ingest_dir.path() / "ingest"));
+}
+
+BOOST_AUTO_TEST_CASE(an_sst_file_left_by_a_crash_before_its_ingest_is_removed_at_open) {
+  temp_dir dir;
+  { open_db(dir.path()); }
+  std::filesystem::create_directories(dir.path() / "ingest");
+  { std::ofstream(dir.path() / "ingest" / "5-3.sst") << "half written"; }
+  auto d = open_db(dir.path());
+  BOOST_TEST(!std::filesystem::exists(dir.path() / "ingest" / "5-3.sst"));
+  BOOST_TEST(d->digest_state()->record_count == 0u);
 }
