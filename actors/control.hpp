@@ -228,6 +228,7 @@ struct metrics_snapshot {
   std::uint64_t throttle_wait_ms = 0;
   std::uint64_t offers_served = 0;
   std::uint64_t carried_acks = 0;
+  std::uint64_t prepared_hits = 0;
   std::uint64_t not_available_refusals = 0;
   std::uint64_t sessions_expired = 0; ///< served-session records erased after their expiry
   struct served_peer {

@@ -172,6 +172,7 @@ node_actor::behavior_type node(self_pointer self, node_actor_config config) {
                   m.throttle_wait_ms = provided.throttle_wait_ms;
                   m.offers_served = provided.offers_served;
                   m.carried_acks = provided.carried_acks;
+                  m.prepared_hits = provided.prepared_hits;
                   m.not_available_refusals = provided.not_available_refusals;
                   m.sessions_expired = provided.sessions_expired;
                   for (const auto& p : provided.peers)

@@ -152,6 +152,20 @@ struct held_response {
   on_served done;
 };
 
+/// A chunk read ahead for a session (chunk k+1 while chunk k is on the wire):
+/// the storage worker fills `bytes`, then the provider marks it ready.
+struct prepared_chunk {
+  std::string plan_id;
+  std::uint64_t chunk_size = 0;
+  std::uint64_t index = 0;
+  std::uint64_t token = 0;                   ///< which read filled it
+  std::shared_ptr<byte_buffer> bytes;        ///< written by the worker only until `ready`
+  bool ready = false;
+};
+
+/// At most this many bytes of chunks read ahead, over all sessions.
+constexpr std::uint64_t max_prepared_bytes = 64u << 20;
+
 struct provider_state {
   std::shared_ptr<storage::db> db;
   std::shared_ptr<const snapshot::authority_key> key;
@@ -171,6 +185,10 @@ struct provider_state {
   std::map<std::uint64_t, held_response> held;      ///< by hold id, until `upload_due_atom`
   std::uint64_t next_hold = 0;
   std::chrono::microseconds throttle_wait{0};       ///< total time responses were held
+  /// Chunks read ahead, by (peer, session): at most one per session.
+  std::map<std::pair<std::string, std::uint64_t>, prepared_chunk> prepared;
+  std::uint64_t prepared_bytes = 0;  ///< of the ready ones
+  std::uint64_t next_prepare = 0;
   static inline const char* name = "snapstream.provider";
 
   /// The worker for the next task.
@@ -402,6 +420,44 @@ caf::result<shared_bytes> serve_update(self_pointer self, const requester& who, 
   });
 }
 
+/// Reads chunk `index` of `rec`'s session ahead, on a storage worker, unless
+/// it is past the end or the read-ahead budget is spent.
+void prepare_chunk(self_pointer self, const requester& who, const storage::served_record& rec, std::uint64_t index) {
+  auto& st = self->state;
+  if (index >= rec.total_chunks || st.prepared_bytes + rec.chunk_size > max_prepared_bytes) return;
+  const auto key = std::make_pair(who.peer, who.session);
+  const std::uint64_t token = ++st.next_prepare;
+  auto slot = std::make_shared<byte_buffer>();
+  st.prepared[key] = prepared_chunk{rec.plan_id, rec.chunk_size, index, token, slot, false};
+  stores s{st.db};
+  storage_task task = [s, plan_id = rec.plan_id, chunk_size = rec.chunk_size, index, slot]() -> result<task_output> {
+    auto info = s.snapshots().info(plan_id);
+    if (!info) return info.error();
+    auto bytes = s.snapshots().read_chunk(plan_id, index, chunk_size / info->page_size);
+    if (!bytes) return bytes.error();
+    *slot = std::move(*bytes);
+    return task_output{};
+  };
+  self->request(st.worker(), st.config.storage_timeout, std::move(task))
+    .then(
+      [self, key, token](result<task_output>& out) {
+        auto& st = self->state;
+        auto it = st.prepared.find(key);
+        if (it == st.prepared.end() || it->second.token != token) return; // taken over meanwhile
+        if (!out || st.prepared_bytes + it->second.bytes->size() > max_prepared_bytes) {
+          st.prepared.erase(it); // the request reads it itself, and reports what fails
+          return;
+        }
+        it->second.ready = true;
+        st.prepared_bytes += it->second.bytes->size();
+      },
+      [self, key, token](caf::error&) {
+        auto& st = self->state;
+        auto it = st.prepared.find(key);
+        if (it != st.prepared.end() && it->second.token == token) st.prepared.erase(it);
+      });
+}
+
 caf::result<shared_bytes> serve_chunk(self_pointer self, const requester& who, std::uint64_t index,
                                       const std::optional<messages::ack_message>& ack) {
   auto& st = self->state;
@@ -421,13 +477,31 @@ caf::result<shared_bytes> serve_chunk(self_pointer self, const requester& who, s
                                                           std::to_string(rec.total_chunks) + " chunks"});
   }
   stores s{st.db};
-  storage_task task = [s, rec, index, version = who.version, acked = std::move(*acked)]() -> result<task_output> {
+  // The chunk read ahead for this session, when it is this one.
+  std::shared_ptr<byte_buffer> ready;
+  if (auto it = st.prepared.find({who.peer, who.session}); it != st.prepared.end()) {
+    const auto& p = it->second;
+    if (p.ready && p.index == index && p.plan_id == rec.plan_id && p.chunk_size == rec.chunk_size) {
+      ready = p.bytes;
+      ++st.stats.prepared_hits;
+    }
+    if (p.ready) st.prepared_bytes -= p.bytes->size();
+    st.prepared.erase(it); // used, or not what was asked: a read in flight finds no entry and is dropped
+  }
+  storage_task task = [s, rec, index, version = who.version, acked = std::move(*acked),
+                       ready = std::move(ready)]() -> result<task_output> {
     if (acked)
       if (auto saved = s.served().save(*acked); !saved) return saved.error();
+    // The snapshot must still be served, also when its chunk was read ahead.
     auto info = s.snapshots().info(rec.plan_id);
     if (!info) return snapshot_read_failure(info.error(), rec.plan_id);
-    const std::uint64_t pages_per_chunk = rec.chunk_size / info->page_size;
-    auto bytes = s.snapshots().read_chunk(rec.plan_id, index, pages_per_chunk);
+    result<byte_buffer> bytes = byte_buffer{};
+    if (ready) {
+      bytes = std::move(*ready);
+    } else {
+      const std::uint64_t pages_per_chunk = rec.chunk_size / info->page_size;
+      bytes = s.snapshots().read_chunk(rec.plan_id, index, pages_per_chunk);
+    }
     if (!bytes && bytes.error().is(storage_errc::not_available))
       return error{provider_errc::not_available,
                    "chunk " + std::to_string(index) + " of snapshot " + rec.plan_id + " is not available here yet"};
@@ -459,8 +533,12 @@ caf::result<shared_bytes> serve_chunk(self_pointer self, const requester& who, s
                     ++st.stats.chunks_served;
                     count_upload(st, who.peer, out.payload_bytes);
                     if (auto* r = st.book.find(who.peer, who.session)) {
+                      const bool in_order = r->last_served_chunk ? *r->last_served_chunk + 1 == index : index == 0;
                       auto updated = *r;
                       updated.last_served_chunk = index;
+                      // A session that walks its chunks in order gets the next one read
+                      // while this one is on the wire.
+                      if (in_order) prepare_chunk(self, who, updated, index + 1);
                       st.book.put(std::move(updated));
                     }
                   });
@@ -572,7 +650,12 @@ caf::result<shared_bytes> serve_cancel(self_pointer self, const requester& who, 
     return task_output{encode_shared(echo, messages::encoding_of(who.version)), std::nullopt, 0};
   };
   return run_task(self, who, std::move(task), task_mode{}, [self, who, reason = why.message](task_output&) {
-    self->state.book.erase(who.peer, who.session);
+    auto& st = self->state;
+    st.book.erase(who.peer, who.session);
+    if (auto it = st.prepared.find({who.peer, who.session}); it != st.prepared.end()) {
+      if (it->second.ready) st.prepared_bytes -= it->second.bytes->size();
+      st.prepared.erase(it);
+    }
     log::info("provider", "session_cancelled", {{"peer", who.peer}, {"session", who.session}, {"reason", reason}});
   });
 }
@@ -657,6 +740,7 @@ provider_stats stats_of(self_pointer self) {
   const auto now = clock_type::now();
   stats.active_sessions = st.book.active_count(now);
   stats.known_sessions = st.book.size();
+  for (const auto& [key, p] : st.prepared) stats.prepared_chunks += p.ready ? 1 : 0;
   stats.breakers = st.breakers.status(now);
   stats.upload_limit = st.config.upload_limit;
   stats.throttle_wait_ms =
@@ -729,6 +813,10 @@ void sweep_served(self_pointer self) {
         // The first `erased` records are gone from disk; the rest stay, and their sessions live on.
         for (std::size_t i = 0; i < expired->size(); ++i) {
           const auto& [peer, session] = (*expired)[i];
+          if (auto it = self->state.prepared.find({peer, session}); it != self->state.prepared.end()) {
+            if (it->second.ready) self->state.prepared_bytes -= it->second.bytes->size();
+            self->state.prepared.erase(it);
+          }
           if (i < *erased) {
             book.erase(peer, session);
             log::info("provider", "session_expired", {{"peer", peer}, {"session", session}});

@@ -113,6 +113,11 @@ struct provider_stats {
   /// Acks carried by 1.3.0 chunk and update requests (each would have been
   /// a request of its own, and a round trip, under the older versions).
   std::uint64_t carried_acks = 0;
+  /// Chunk requests answered from a chunk read ahead while the one before
+  /// it was on the wire (the session asks its chunks in order).
+  std::uint64_t prepared_hits = 0;
+  /// Chunks read ahead and waiting for their request now (a gauge).
+  std::uint64_t prepared_chunks = 0;
   /// Session records erased after `record_expiry` without a request.
   std::uint64_t sessions_expired = 0;
   std::vector<breaker_status> breakers;

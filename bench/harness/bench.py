@@ -4,21 +4,24 @@
 Measures, in one run on this machine, each figure as the median of repeated
 runs with min and max:
 
-  1. limits: raw TCP loopback, SHA-256, the bare pipeline (bench_limits)
+  1. limits: raw TCP loopback, SHA-256, the bare pipeline (bench_limits) with
+     synced WriteBatches and, the 1.0x reference, with SST files ingested
   2. transport: one Noise + Yamux stream between two hosts (bench_transport)
   3. one session end to end between two `snapstream node` processes, driven
      over HTTP like `snapstream sync`, per chunk size and protocol version
+     (1.3.0, 1.1.0, 1.0.0)
   4. scaling: 1, 4, 16, 64 concurrent sessions against one provider; the
      memory of 1,000 idle sessions (provider and consumer side)
-  5. swarm: one sync job (1.2.0) fetching the snapshot from 1, 2, 4 and 8
+  5. swarm: one sync job (1.3.0) fetching the snapshot from 1, 2, 4 and 8
      provider nodes at once, each on its own copy of the provider's data dir
   6. resume: consumer killed (-9) mid-sync, restarted; time to its next chunk
   7. rsync (daemon on loopback) of the snapshot's checkpoint + sha256sum
   8. CAF mailbox and Asio<->actor bridge message rates (bench_mailbox)
 
 and writes results.md, results.json and three PNG charts. Prints verdict lines
-for the targets of issue 7 and of the swarm (a job's aggregate against one
-session); asserts nothing.
+for the targets of issue 7, of the swarm (a job's aggregate against one
+session) and of throughput (issue 12: against rsync + sha256sum and the
+SST-form pipeline, CPU per GiB, 1.3.0 against 1.0.0); asserts nothing.
 """
 
 import argparse
@@ -722,7 +725,7 @@ class Bench:
             "one_session_mib_per_s": one,
             "copy_bytes": size,
             "definition": "one consumer node runs one sync job (POST /p2p/snapshots with every provider's "
-                          "peer id in 'peers', chunk_size 1 MiB, protocol 1.2.0) against P provider nodes, each "
+                          "peer id in 'peers', chunk_size 1 MiB, protocol 1.3.0) against P provider nodes, each "
                           "on its own copy of the provider data dir with its own key and ports; MiB/s = chunk "
                           "payload applied / time from the POST to the poll (20 ms) that sees 'verified'; the "
                           "provider nodes run through the whole section (a job over P uses the first P; the "
@@ -888,7 +891,7 @@ class Bench:
         for n, r in self.swarm_results.items():
             agg = r["mib_per_s"]["median"]
             line(agg >= s11, f"swarm aggregate >= one session: job over {n} provider{'s' if n > 1 else ''} "
-                             f"(1.2.0 @ 1 MiB) = {agg:.1f} MiB/s = {agg / s11:.2f}x one session 1.1.0 @ 1 MiB "
+                             f"(1.3.0 @ 1 MiB) = {agg:.1f} MiB/s = {agg / s11:.2f}x one session 1.1.0 @ 1 MiB "
                              f"({s11:.1f} MiB/s); target >= 1.0x")
         ms = self.resume_result["from_up_ms"]["median"]
         line(ms < 100, f"resume to next chunk = {ms:.1f} ms after the node is up; target < 100 ms")
@@ -992,7 +995,7 @@ plot '{sdata}' using 1:2:3:4 with yerrorlines lw 2 title 'aggregate throughput',
 unset y2label
 unset y2tics
 set output '{out}/throughput_vs_providers.png'
-set title 'One job over P providers on one machine (1.2.0, 1 MiB chunks)'
+set title 'One job over P providers on one machine (1.3.0, 1 MiB chunks)'
 set xlabel 'providers'
 set ylabel 'MiB/s'
 set xrange [0.8:10]
@@ -1081,7 +1084,7 @@ plot '{wdata}' using 1:2:3:4 with yerrorlines lw 2 title 'job aggregate', \\
             L.append(f"| {side} | {d['sessions']} | {d['rss_before_kib']} → {d['rss_after_kib']} | "
                      f"{fmt(d['kib_per_session'])} | {d['definition']} |")
         L.append("")
-        L.append("## 5. One snapshot from many providers (a sync job, 1.2.0, 1 MiB chunks)\n")
+        L.append("## 5. One snapshot from many providers (a sync job, 1.3.0, 1 MiB chunks)\n")
         sw = F["swarm"]
         cores = m["cores"]
         L.append(f"One consumer node fetches the whole snapshot in one job (`POST /p2p/snapshots` with "

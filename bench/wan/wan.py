@@ -491,7 +491,7 @@ class Wan:
         n = self.args.swarm_providers
         rtt = link["rtt_ms"]
         log(f"swarm: one job over {n} providers, each behind {link['mbit']} Mbit/s + {rtt} ms; "
-            f"the consumer on {self.args.swarm_consumer_mbit} Mbit/s")
+            f"the consumer on {self.args.swarm_consumer_mbit} Mbit/s; {self.args.swarm_chunk_kib} KiB chunks")
         out = {"link": link, "providers": n, "consumer_mbit": self.args.swarm_consumer_mbit, "faults": []}
         copies = self.provider_copies(n)
         with testbed.Testbed() as tb:
@@ -503,7 +503,9 @@ class Wan:
                 slots.append(slot)
             consumer = tb.add_host("consumer", self.args.swarm_consumer_mbit)
             link_bytes_s = link["mbit"] * 1e6 / 8
-            runs = [self.job(tb, consumer, slots, f"swarm-c{i}") for i in range(self.args.repeats)]
+            cs = self.args.swarm_chunk_kib * 1024
+            out["chunk_size"] = cs
+            runs = [self.job(tb, consumer, slots, f"swarm-c{i}", chunk_size=cs) for i in range(self.args.repeats)]
             agg = {k: stats([r[k] for r in runs]) for k in ("seconds", "mib_per_s")}
             agg["ratio_to_links"] = agg["mib_per_s"]["median"] * MIB / (n * link_bytes_s)
             agg["shares"] = runs[0]["shares"]
@@ -511,14 +513,14 @@ class Wan:
             log(f"  job over {n}: {fmt(agg['mib_per_s']['median'])} MiB/s ({fmt(agg['mib_per_s']['min'])} - "
                 f"{fmt(agg['mib_per_s']['max'])}) = {agg['ratio_to_links'] * 100:.0f}% of the {n} links; "
                 f"chunks per provider {runs[0]['shares']}")
-            ones = [self.job(tb, consumer, slots[:1], f"swarm-one{i}") for i in range(self.args.repeats)]
+            ones = [self.job(tb, consumer, slots[:1], f"swarm-one{i}", chunk_size=cs) for i in range(self.args.repeats)]
             one = stats([r["mib_per_s"] for r in ones])
             out["one_session"] = {"mib_per_s": one, "ratio_to_link": one["median"] * MIB / link_bytes_s}
             log(f"  one provider: {fmt(one['median'])} MiB/s = {out['one_session']['ratio_to_link'] * 100:.0f}% "
                 f"of its link")
             base = agg["seconds"]["median"]
             for title, what, fault in self.faults(tb, slots, rtt):
-                r = self.job(tb, consumer, slots, "swarm-fault", fault=fault)
+                r = self.job(tb, consumer, slots, "swarm-fault", fault=fault, chunk_size=cs)
                 r.update({"title": title, "what": what, "cost_seconds": r["seconds"] - base})
                 out["faults"].append(r)
                 log(f"  {title} ({what}): verified in {fmt(r['seconds'], 2)} s, digest equal, cost "
@@ -768,7 +770,8 @@ plot {", ".join(plots)}
                   f"Each provider node runs in its own namespace on its own copy of the provider's data dir (its own "
                   f"key; the snapshot signed by the provider's), behind its own shaped link and relay; the consumer's "
                   f"link is {w['consumer_mbit']} Mbit/s. One sync job (`POST /p2p/snapshots` with every provider's "
-                  f"peer id, 1 MiB chunks, 1.3.0); MiB/s = chunk payload / time from the POST to `verified`.", "",
+                  f"peer id, {w.get('chunk_size', MIB) // 1024} KiB chunks, 1.3.0); MiB/s = chunk payload / time from "
+                  f"the POST to `verified`.", "",
                   "| run | MiB/s | share of the links | chunks per provider |", "|---|---|---|---|",
                   f"| job over {w['providers']} | {fmt(j['mib_per_s']['median'])} ({fmt(j['mib_per_s']['min'])} – "
                   f"{fmt(j['mib_per_s']['max'])}) | {j['ratio_to_links'] * 100:.0f}% of {w['providers']} links | "
@@ -825,6 +828,9 @@ def main():
     ap.add_argument("--chunk-kib", default=None, help="chunk sizes in KiB, comma-separated (default 256,1024,4096)")
     ap.add_argument("--swarm-providers", type=int, default=4, help="providers of the swarm section (0: skip it)")
     ap.add_argument("--swarm-mbit", type=int, default=100, help="each swarm provider's link (Mbit/s)")
+    ap.add_argument("--swarm-chunk-kib", type=int, default=4096,
+                    help="chunk size of the swarm section's jobs (KiB; default 4096: on a 40 ms link one request "
+                         "in flight needs chunks of several times the bandwidth-delay product, section 2)")
     ap.add_argument("--swarm-rtt-ms", type=float, default=40, help="each swarm provider's round trip (ms)")
     ap.add_argument("--swarm-consumer-mbit", type=int, default=1000, help="the swarm consumer's link (Mbit/s)")
     ap.add_argument("--swarm-state-mib", type=int, default=None,

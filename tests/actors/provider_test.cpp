@@ -253,6 +253,41 @@ BOOST_FIXTURE_TEST_CASE(a_full_session_reassembles_the_providers_state, fixture)
   BOOST_TEST(*(*stored)->last_confirmed_update == verifier.update_count() - 1);
 }
 
+/// Polls `probe` until it holds (every 5 ms, for up to 30 s).
+bool eventually(const std::function<bool()>& probe) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (probe()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return probe();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_session_that_asks_its_chunks_in_order_gets_each_next_one_read_ahead, fixture) {
+  start();
+  const std::uint64_t session = 21;
+  auto p = plan(session);
+  const auto total = storage::served_store(*db).load(session, consumer).value()->total_chunks;
+  BOOST_REQUIRE_GE(total, 3u);
+  // Chunk 0 is read on request; once it is served, chunk 1 is read ahead ...
+  auto first = ask(session, messages::chunk_request{0}, protocol_version::v1_3);
+  BOOST_REQUIRE(std::holds_alternative<messages::chunk_response>(first.body));
+  BOOST_REQUIRE(eventually([&] { return stats().prepared_chunks == 1u; }));
+  // ... and answers the request for it, with the bytes a fresh read gives.
+  auto second = ask(session, messages::chunk_request{1}, protocol_version::v1_3);
+  BOOST_TEST(stats().prepared_hits == 1u);
+  plan(session + 1);
+  auto fresh = ask(session + 1, messages::chunk_request{1}, protocol_version::v1_3); // another session's first read
+  BOOST_REQUIRE(std::holds_alternative<messages::chunk_response>(second.body));
+  BOOST_TEST((std::get<messages::chunk_response>(second.body) == std::get<messages::chunk_response>(fresh.body)));
+  // A request out of order finds nothing read ahead for it and reads itself.
+  BOOST_REQUIRE(eventually([&] { return stats().prepared_chunks == 1u; })); // chunk 2, after the in-order 1
+  auto last = ask(session, messages::chunk_request{total - 1}, protocol_version::v1_3);
+  BOOST_TEST(std::holds_alternative<messages::chunk_response>(last.body));
+  BOOST_TEST(stats().prepared_hits == 1u);
+  BOOST_TEST(stats().prepared_chunks == 0u);
+}
+
 BOOST_FIXTURE_TEST_CASE(chunks_are_served_in_the_negotiated_encoding_with_the_same_bytes, fixture) {
   start();
   plan(1);

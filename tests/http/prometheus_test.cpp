@@ -89,6 +89,7 @@ BOOST_AUTO_TEST_CASE(sync_providers_and_served_peers_get_a_series_each) {
   m.throttle_wait_ms = 2500;
   m.offers_served = 9;
   m.carried_acks = 12;
+  m.prepared_hits = 13;
   m.not_available_refusals = 5;
   m.served_peers = {{"12D3KooWC", 8192, 2}, {"12D3KooWD", 0, 0}};
   const auto text = render_metrics(m, request_stats{});
@@ -120,6 +121,7 @@ BOOST_AUTO_TEST_CASE(sync_providers_and_served_peers_get_a_series_each) {
   BOOST_TEST(doc.value("snapstream_upload_throttle_wait_seconds_total") == 2.5);
   BOOST_TEST(doc.value("snapstream_offers_served_total") == 9.0);
   BOOST_TEST(doc.value("snapstream_carried_acks_total") == 12.0);
+  BOOST_TEST(doc.value("snapstream_chunks_read_ahead_total") == 13.0);
   BOOST_TEST(doc.value("snapstream_chunks_not_available_total") == 5.0);
   BOOST_TEST(doc.value("snapstream_served_peer_bytes_total", {{"peer", "12D3KooWC"}}) == 8192.0);
   BOOST_TEST(doc.value("snapstream_served_peer_chunks_total", {{"peer", "12D3KooWC"}}) == 2.0);
