@@ -834,7 +834,7 @@ def main():
     ap.add_argument("--swarm-rtt-ms", type=float, default=40, help="each swarm provider's round trip (ms)")
     ap.add_argument("--swarm-consumer-mbit", type=int, default=1000, help="the swarm consumer's link (Mbit/s)")
     ap.add_argument("--swarm-state-mib", type=int, default=None,
-                    help="state of the swarm section (default 256, quick 64; the sessions' state is --state-mib)")
+                    help="state of the swarm section (default 512, quick 64; the sessions' state is --state-mib)")
     ap.add_argument("--bootstrap-nodes", type=int, default=16, help="nodes of the bootstrap section, seed included "
                                                                       "(0: skip it)")
     ap.add_argument("--bootstrap-mbit", type=int, default=50, help="every bootstrap node's uplink (Mbit/s)")
@@ -851,7 +851,7 @@ def main():
                             else os.path.join(parent, "wan-results-quick"))
     args.state_mib = args.state_mib or (16 if args.quick else 32)
     args.repeats = args.repeats or (1 if args.quick else 3)
-    args.swarm_state_mib = args.swarm_state_mib or (64 if args.quick else 256)
+    args.swarm_state_mib = args.swarm_state_mib or (64 if args.quick else 512)
     args.bootstrap_state_mib = args.bootstrap_state_mib or (32 if args.quick else 64)
     if os.geteuid() != 0:
         sys.exit("wan: the WAN testbed needs root (network namespaces, veth, tc); run it as root")

@@ -148,7 +148,8 @@ public:
 
   /// Sends `request` and returns the response. `protocols` go in preference
   /// order (multistream-select falls back on `na`). Once the peer agreed to
-  /// one of this exact list on the connection, and that one is `lazy`, later
+  /// one of this exact list on the connection (or to this list's first
+  /// choice, for another list), and that one is `lazy`, later
   /// requests with the list propose it alone and send the request with the
   /// proposal, without waiting for the answer (one round trip per request);
   /// should the peer then refuse it, that request fails with

@@ -30,7 +30,7 @@ class SwarmFaults(unittest.TestCase):
     def test_a_four_provider_job_completes_with_equal_digests_through_every_fault(self):
         with tempfile.TemporaryDirectory() as tmp:
             p = subprocess.Popen([sys.executable, os.path.join(SOURCE, "bench", "wan", "wan.py"), "--build", BUILD,
-                                  "--quick", "--links", "", "--bootstrap-nodes", "0", "--swarm-state-mib", "16",
+                                  "--quick", "--links", "", "--bootstrap-nodes", "0", "--swarm-state-mib", "16", "--swarm-chunk-kib", "1024",
                                   "--cut-seconds", "1", "--freeze-seconds", "2",
                                   "--work", os.path.join(tmp, "work"), "--out", os.path.join(tmp, "out")],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -596,15 +596,20 @@ awaitable<result<std::size_t>> connection::negotiate_outbound(std::shared_ptr<st
   protocols_.insert(st->protocol);
   // A handful of preference lists per connection in practice; a peer that
   // made us negotiate many kinds only costs us full negotiations again.
-  if (outbound_choices_.size() >= max_outbound_choices) outbound_choices_.clear();
+  if (outbound_choices_.size() >= max_outbound_choices) {
+    outbound_choices_.clear();
+    agreed_outbound_.clear();
+  }
+  agreed_outbound_.insert(dialer.selected());
   outbound_choices_[std::move(protocols)] = dialer.selected_index();
   co_return dialer.selected_index();
 }
 
 std::optional<std::size_t> connection::known_choice(const std::vector<std::string>& protocols) const {
   auto it = outbound_choices_.find(protocols);
-  if (it == outbound_choices_.end()) return std::nullopt;
-  return it->second;
+  if (it != outbound_choices_.end()) return it->second;
+  if (!protocols.empty() && agreed_outbound_.contains(protocols.front())) return 0;
+  return std::nullopt;
 }
 
 awaitable<result<void>> connection::request_lazily(std::shared_ptr<stream_state> st,
@@ -623,6 +628,7 @@ awaitable<result<void>> connection::request_lazily(std::shared_ptr<stream_state>
     // The peer refused what it accepted before on this connection (or broke
     // the exchange): the next request negotiates in full.
     outbound_choices_.erase(protocols);
+    agreed_outbound_.erase(protocols[index]);
     co_return r;
   }
   st->protocol = protocols[index];

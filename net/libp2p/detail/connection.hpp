@@ -96,6 +96,8 @@ public:
                                                                  clock::time_point deadline);
   /// The index negotiate_outbound agreed for this exact preference list on
   /// an earlier stream of this connection: the peer's listener accepted it.
+  /// Else 0 when the list's first choice is a protocol the peer agreed to on
+  /// this connection for another list (it is the best either list can get).
   [[nodiscard]] std::optional<std::size_t> known_choice(const std::vector<std::string>& protocols) const;
   /// Sends a whole request on a new stream without waiting for the listener
   /// (multistream-select's lazy form): the header, the one proposal
@@ -192,6 +194,8 @@ private:
   libp2p::yamux_session session_;
   std::unordered_map<std::uint32_t, std::shared_ptr<stream_state>> streams_;
   std::set<std::string> protocols_;
+  /// Protocols the peer's listener agreed to for some preference list.
+  std::set<std::string> agreed_outbound_;
   /// Preference list -> the index the peer's listener agreed to (see known_choice).
   std::map<std::vector<std::string>, std::size_t> outbound_choices_;
   static constexpr std::size_t max_outbound_choices = 32;

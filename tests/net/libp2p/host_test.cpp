@@ -143,6 +143,17 @@ BOOST_AUTO_TEST_CASE(later_requests_propose_the_agreed_lazy_protocol_alone_with_
       BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : to_string(r.error())));
       BOOST_TEST(as_chars(r->body) == "/rpp/snapshots/1.2.0:req");
     }
+    // Another list whose first choice is the agreed lazy protocol is lazy
+    // too (a full negotiation of it would fall back to 1.0.0 below).
+    const std::vector<protocol_spec> other{snapshots_v1_2(), snapshots_v1_0(), snapshots_v1_1()};
+    h.server.remove_handler("/rpp/snapshots/1.2.0");
+    auto refused_other = co_await h.client.request(h.server_addr, other, req, 5s);
+    BOOST_REQUIRE(!refused_other.has_value());
+    BOOST_TEST(refused_other.error().is(libp2p::libp2p_errc::protocol_not_supported), to_string(refused_other.error()));
+    h.server.set_request_handler({snapshots_v1_2(), snapshots_v1_0()}, echo);
+    auto agreed_again = co_await h.client.request(h.server_addr, both, req, 5s);
+    BOOST_REQUIRE(agreed_again.has_value());
+    BOOST_TEST(as_chars(agreed_again->body) == "/rpp/snapshots/1.2.0:req");
     h.server.remove_handler("/rpp/snapshots/1.2.0");
     auto refused = co_await h.client.request(h.server_addr, both, req, 5s);
     BOOST_REQUIRE(!refused.has_value());
