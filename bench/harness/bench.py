@@ -256,8 +256,13 @@ class Bench:
         return cfg
 
     def provider_node(self):
+        # One consumer node stands for many peers here (64 concurrent and
+        # 1,000 idle sessions): the per-peer caps that keep one peer from
+        # taking every place are lifted for it.
         cfg = self.node_config(self.provider_dir, self.provider_key,
-                               {"provider": {"max_active_sessions": 4096, "storage_workers": 2}})
+                               {"provider": {"max_active_sessions": 4096, "storage_workers": 2,
+                                             "max_active_sessions_per_peer": 4096,
+                                             "max_session_records_per_peer": 100000}})
         return Node(self, "provider", cfg).start()
 
     def consumer_node(self, name, protocols=None, key=None, peers=None, extra=None):

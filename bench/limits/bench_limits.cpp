@@ -17,7 +17,7 @@
 //             offers: each chunk's records become an SST file
 //             (SstFileWriter, synced by Finish) ingested with
 //             IngestExternalFile (move_files), as a node applies chunks of
-//             256 KiB and more (docs/storage.md).
+//             1 MiB and more (docs/storage.md).
 //
 // Each mode prints one JSON object per line on stdout: the figure's runs and
 // their median, min and max in MiB/s. Measures only: no assertion on timings.

@@ -24,7 +24,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::uint64_t chunk_size = 1u << 20; // above the 256 KiB ingest threshold
+constexpr std::uint64_t chunk_size = 1u << 20; // at the ingest threshold (db_options::ingest_min_bytes)
 
 json::object status_of(std::uint16_t port, const std::string& token, std::uint64_t id) {
   auto a = http_get(port, "/p2p/snapshots/" + std::to_string(id), token);
