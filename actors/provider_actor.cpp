@@ -201,6 +201,16 @@ struct provider_state {
 
 using self_pointer = provider_actor::stateful_pointer<provider_state>;
 
+/// Removes the chunk read ahead for (peer, session), if any, and returns it.
+std::optional<prepared_chunk> take_prepared(provider_state& st, const std::string& peer, std::uint64_t session) {
+  auto it = st.prepared.find({peer, session});
+  if (it == st.prepared.end()) return std::nullopt;
+  prepared_chunk p = std::move(it->second);
+  st.prepared.erase(it);
+  if (p.ready) st.prepared_bytes -= p.bytes->size();
+  return p;
+}
+
 /// Counts one chunk served to `peer`, forgetting the peer served least
 /// recently when a new one would pass `max_tracked_peers`.
 void count_upload(provider_state& st, const std::string& peer, std::uint64_t bytes) {
@@ -479,14 +489,12 @@ caf::result<shared_bytes> serve_chunk(self_pointer self, const requester& who, s
   stores s{st.db};
   // The chunk read ahead for this session, when it is this one.
   std::shared_ptr<byte_buffer> ready;
-  if (auto it = st.prepared.find({who.peer, who.session}); it != st.prepared.end()) {
-    const auto& p = it->second;
-    if (p.ready && p.index == index && p.plan_id == rec.plan_id && p.chunk_size == rec.chunk_size) {
-      ready = p.bytes;
-      ++st.stats.prepared_hits;
-    }
-    if (p.ready) st.prepared_bytes -= p.bytes->size();
-    st.prepared.erase(it); // used, or not what was asked: a read in flight finds no entry and is dropped
+  // Used, or not what was asked: either way it goes (a read still in flight
+  // then finds no entry and is dropped).
+  if (auto p = take_prepared(st, who.peer, who.session);
+      p && p->ready && p->index == index && p->plan_id == rec.plan_id && p->chunk_size == rec.chunk_size) {
+    ready = std::move(p->bytes);
+    ++st.stats.prepared_hits;
   }
   storage_task task = [s, rec, index, version = who.version, acked = std::move(*acked),
                        ready = std::move(ready)]() -> result<task_output> {
@@ -652,10 +660,7 @@ caf::result<shared_bytes> serve_cancel(self_pointer self, const requester& who, 
   return run_task(self, who, std::move(task), task_mode{}, [self, who, reason = why.message](task_output&) {
     auto& st = self->state;
     st.book.erase(who.peer, who.session);
-    if (auto it = st.prepared.find({who.peer, who.session}); it != st.prepared.end()) {
-      if (it->second.ready) st.prepared_bytes -= it->second.bytes->size();
-      st.prepared.erase(it);
-    }
+    take_prepared(st, who.peer, who.session);
     log::info("provider", "session_cancelled", {{"peer", who.peer}, {"session", who.session}, {"reason", reason}});
   });
 }
@@ -813,10 +818,7 @@ void sweep_served(self_pointer self) {
         // The first `erased` records are gone from disk; the rest stay, and their sessions live on.
         for (std::size_t i = 0; i < expired->size(); ++i) {
           const auto& [peer, session] = (*expired)[i];
-          if (auto it = self->state.prepared.find({peer, session}); it != self->state.prepared.end()) {
-            if (it->second.ready) self->state.prepared_bytes -= it->second.bytes->size();
-            self->state.prepared.erase(it);
-          }
+          take_prepared(self->state, peer, session);
           if (i < *erased) {
             book.erase(peer, session);
             log::info("provider", "session_expired", {{"peer", peer}, {"session", session}});
