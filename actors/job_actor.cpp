@@ -20,6 +20,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <deque>
 #include <map>
 #include <random>
@@ -380,6 +381,12 @@ plan_wanted plan_request_of(const job_data& st) {
     w.max_chunk_size = st.env->config.max_chunk_size;
   }
   return w;
+}
+
+/// True when `o` lists the snapshot `plan_id`.
+bool offers_plan(const session_offers& o, const std::string& plan_id) {
+  return std::any_of(o.offers.begin(), o.offers.end(),
+                     [&](const snapshot::offer& off) { return snapshot::plan_id(off.state_root) == plan_id; });
 }
 
 /// The chunks `p` holds of the job's snapshot by its last offers: empty
@@ -1138,10 +1145,7 @@ void choose_plan(self_pointer self, bool final_round) {
   // Providers that do not offer it leave the job; the rest plan it.
   for (const auto& name : st.order) {
     auto& p = st.providers.at(name);
-    bool offers_it = false;
-    if (p.offered)
-      for (const auto& off : p.offered->offers) offers_it = offers_it || snapshot::plan_id(off.state_root) == best->first;
-    if (!offers_it) {
+    if (!p.offered || !offers_plan(*p.offered, best->first)) {
       const bool speaks_offers = p.version && *p.version >= messages::protocol_version::v1_2;
       if (!p.offer_error && speaks_offers && p.usable()) {
         // It may be syncing the same snapshot: ask it again later.
@@ -1211,6 +1215,27 @@ void start_discovery(self_pointer self) {
            known_peers_atom::value);
 }
 
+/// Asks `p` for its offers again (a provider on standby, or a partial one
+/// whose page bitmap may have grown); `answered` runs with it, no longer
+/// busy, unless it left the job meanwhile.
+void ask_offers_again(self_pointer self, provider& p, std::function<void(provider&, session_offers&)> answered) {
+  auto& st = self->state;
+  p.busy = true;
+  const auto peer = p.peer;
+  self->request(*p.session, st.env->config.request_timeout + 10s, offers_atom::value, plan_wanted{})
+    .then(
+      [self, peer, answered = std::move(answered)](session_offers& o) {
+        auto it = self->state.providers.find(peer);
+        if (it == self->state.providers.end()) return;
+        it->second.busy = false;
+        answered(it->second, o);
+      },
+      [self, peer](caf::error&) {
+        auto it = self->state.providers.find(peer);
+        if (it != self->state.providers.end()) it->second.busy = false;
+      });
+}
+
 /// Asks each standby provider, now and then, whether it offers the job's
 /// plan by now; one that does joins the job (plans it, then takes chunks).
 void probe_standby(self_pointer self, clock_type::time_point now) {
@@ -1220,30 +1245,16 @@ void probe_standby(self_pointer self, clock_type::time_point now) {
     if (!p.standby || p.banned || p.dropped || p.busy || now < p.next_offer_refresh) continue;
     p.next_offer_refresh = now + standby_probe_interval;
     if (!p.session) spawn_for(self, p);
-    p.busy = true;
-    const auto peer = name;
-    plan_wanted w;
-    self->request(*p.session, st.env->config.request_timeout + 10s, offers_atom::value, std::move(w))
-      .then(
-        [self, peer](session_offers& o) {
-          auto& st = self->state;
-          auto it = st.providers.find(peer);
-          if (it == st.providers.end() || st.phase == job_phase::done || st.closing) return;
-          auto& p = it->second;
-          p.busy = false;
-          if (!p.standby) return;
-          bool offers_it = false;
-          for (const auto& off : o.offers) offers_it = offers_it || snapshot::plan_id(off.state_root) == *st.chosen_plan;
-          p.offered = std::move(o);
-          if (!offers_it) return;
-          p.standby = false;
-          log::info("job", "provider_joined", {{"session", st.record.session_id}, {"peer", peer}});
-          ask_plan(self, p);
-        },
-        [self, peer](caf::error&) {
-          auto it = self->state.providers.find(peer);
-          if (it != self->state.providers.end()) it->second.busy = false;
-        });
+    ask_offers_again(self, p, [self](provider& p, session_offers& o) {
+      auto& st = self->state;
+      if (st.phase == job_phase::done || st.closing || !p.standby) return;
+      const bool offers_it = offers_plan(o, *st.chosen_plan);
+      p.offered = std::move(o);
+      if (!offers_it) return;
+      p.standby = false;
+      log::info("job", "provider_joined", {{"session", st.record.session_id}, {"peer", p.peer}});
+      ask_plan(self, p);
+    });
   }
 }
 
@@ -1291,34 +1302,15 @@ void on_tick(self_pointer self) {
       if (!st.schedule->partial(name) || !p.session || p.busy || !p.usable() || p.state != "waiting") continue;
       if (now < p.next_offer_refresh) continue;
       p.next_offer_refresh = now + 1s;
-      p.busy = true;
-      const auto peer = name;
-      plan_wanted w;
-      self->request(*p.session, st.env->config.request_timeout + 10s, offers_atom::value, std::move(w))
-        .then(
-          [self, peer](session_offers& o) {
-            auto& st = self->state;
-            auto it = st.providers.find(peer);
-            if (it == st.providers.end() || !st.schedule) return;
-            it->second.busy = false;
-            for (const auto& off : o.offers) {
-              if (snapshot::plan_id(off.state_root) != st.record.plan_id) continue;
-              std::vector<bool> have;
-              if (!off.complete) {
-                have.resize(st.ledger->chunk_count());
-                for (std::uint64_t c = 0; c < have.size(); ++c) {
-                  const auto pages = st.ledger->pages_of(c);
-                  have[c] = off.has_pages(pages.first, pages.end);
-                }
-              }
-              st.schedule->set_have(peer, std::move(have));
-            }
-            drive(self);
-          },
-          [self, peer](caf::error&) {
-            auto it = self->state.providers.find(peer);
-            if (it != self->state.providers.end()) it->second.busy = false;
-          });
+      ask_offers_again(self, p, [self](provider& p, session_offers& o) {
+        auto& st = self->state;
+        if (!st.schedule) return;
+        if (offers_plan(o, st.record.plan_id)) {
+          p.offered = std::move(o);
+          st.schedule->set_have(p.peer, have_of(st, p)); // empty: it holds the whole snapshot now
+        }
+        drive(self);
+      });
     }
     drive(self); // late chunks may now be asked of another provider
   }
