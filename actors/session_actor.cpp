@@ -152,7 +152,6 @@ struct session_data {
   bool flush_armed = false;          ///< a flush_acks_atom is on its way
   /// Since when due acks wait for a request to carry them (reset by every request sent).
   std::optional<std::chrono::steady_clock::time_point> linger_since;
-  bool flush_due = false;            ///< acks waited `ack_linger`: send them alone
   bool resume_handshake = false;     ///< re-acks and resume run on their own, even when stepped by hand
   bool stepped = false;              ///< manual: one request may go out
   bool owes_ready = false;           ///< answered the job with backpressure since its last request
@@ -327,21 +326,24 @@ void pump(self_pointer self) {
     const bool carrier = st.work && !st.work->sent && (st.work->kind == step::chunk || st.work->kind == step::update);
     if (carry && carrier) {
       st.stepped = false;
-      st.flush_due = false;
       send_work(self, true);
       return;
     }
-    if (!carry || st.flush_due || (st.work && !st.work->sent)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!st.linger_since) st.linger_since = now;
+    const auto waited = now - *st.linger_since;
+    if (!carry || waited >= ack_linger || (st.work && !st.work->sent)) {
       st.stepped = false;
-      st.flush_due = false;
       send_request(self, step::ack, st.acks_due.front(), st.env->config.protocols, st.env->config.request_timeout);
       return;
     }
-    // Wait a little for a request to carry them; the job may go on meanwhile.
-    if (!st.linger_since) st.linger_since = std::chrono::steady_clock::now();
+    // Wait the rest of `ack_linger` for a request to carry them; the job may
+    // go on meanwhile.
     if (!st.flush_armed) {
       st.flush_armed = true;
-      self->delayed_send(self, ack_linger, flush_acks_atom::value);
+      self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(ack_linger - waited) +
+                                 std::chrono::milliseconds(1),
+                         flush_acks_atom::value);
     }
   } else if (st.closing) {
     if (st.tell_provider) {
@@ -662,17 +664,8 @@ session_actor::behavior_type session(self_pointer self, std::shared_ptr<const se
       st.flush_armed = false;
       // A request in flight may carry them yet: its reply pumps (and arms
       // the timer again when nothing follows it).
-      if (st.done || st.acks_due.empty() || st.requesting || !st.linger_since) return;
-      const auto waited = std::chrono::steady_clock::now() - *st.linger_since;
-      if (waited < ack_linger) { // an earlier wait's timer: this one has time left
-        st.flush_armed = true;
-        self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(ack_linger - waited) +
-                                   std::chrono::milliseconds(1),
-                           flush_acks_atom::value);
-        return;
-      }
-      st.flush_due = true;
-      pump(self);
+      if (st.done || st.acks_due.empty() || st.requesting) return;
+      pump(self); // alone once they waited `ack_linger`, else the timer again for the rest
     },
   };
 }
