@@ -14,6 +14,7 @@
 #include "protocol/snapshot/plan.hpp"
 #include "storage/session_store.hpp"
 #include "storage/state_loader.hpp"
+#include "tests/actors/node_harness.hpp"
 #include "tests/storage/temp_dir.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -253,16 +254,6 @@ BOOST_FIXTURE_TEST_CASE(a_full_session_reassembles_the_providers_state, fixture)
   BOOST_TEST(*(*stored)->last_confirmed_update == verifier.update_count() - 1);
 }
 
-/// Polls `probe` until it holds (every 5 ms, for up to 30 s).
-bool eventually(const std::function<bool()>& probe) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (probe()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return probe();
-}
-
 BOOST_FIXTURE_TEST_CASE(a_session_that_asks_its_chunks_in_order_gets_each_next_one_read_ahead, fixture) {
   start();
   const std::uint64_t session = 21;
@@ -272,7 +263,7 @@ BOOST_FIXTURE_TEST_CASE(a_session_that_asks_its_chunks_in_order_gets_each_next_o
   // Chunk 0 is read on request; once it is served, chunk 1 is read ahead ...
   auto first = ask(session, messages::chunk_request{0}, protocol_version::v1_3);
   BOOST_REQUIRE(std::holds_alternative<messages::chunk_response>(first.body));
-  BOOST_REQUIRE(eventually([&] { return stats().prepared_chunks == 1u; }));
+  BOOST_REQUIRE(test::eventually([&] { return stats().prepared_chunks == 1u; }));
   // ... and answers the request for it, with the bytes a fresh read gives.
   auto second = ask(session, messages::chunk_request{1}, protocol_version::v1_3);
   BOOST_TEST(stats().prepared_hits == 1u);
@@ -281,7 +272,7 @@ BOOST_FIXTURE_TEST_CASE(a_session_that_asks_its_chunks_in_order_gets_each_next_o
   BOOST_REQUIRE(std::holds_alternative<messages::chunk_response>(second.body));
   BOOST_TEST((std::get<messages::chunk_response>(second.body) == std::get<messages::chunk_response>(fresh.body)));
   // A request out of order finds nothing read ahead for it and reads itself.
-  BOOST_REQUIRE(eventually([&] { return stats().prepared_chunks == 1u; })); // chunk 2, after the in-order 1
+  BOOST_REQUIRE(test::eventually([&] { return stats().prepared_chunks == 1u; })); // chunk 2, after the in-order 1
   auto last = ask(session, messages::chunk_request{total - 1}, protocol_version::v1_3);
   BOOST_TEST(std::holds_alternative<messages::chunk_response>(last.body));
   BOOST_TEST(stats().prepared_hits == 1u);

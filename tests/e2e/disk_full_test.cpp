@@ -111,29 +111,6 @@ private:
   bool mounted_ = false;
 };
 
-json::object session_status(std::uint16_t port, const std::string& token, std::uint64_t id) {
-  auto a = http_get(port, "/p2p/snapshots/" + std::to_string(id), token);
-  BOOST_REQUIRE_MESSAGE(a.status == 200, "GET session " << id << ": " << a.status << " " << a.body);
-  return a.json().as_object();
-}
-
-std::string state_of(const json::object& s) { return std::string(s.at("state").as_string()); }
-
-/// Polls a session until it is `want` (failing the test if it ends otherwise).
-json::object wait_state(std::uint16_t port, const std::string& token, std::uint64_t id, const std::string& want) {
-  const auto deadline = std::chrono::steady_clock::now() + 120s;
-  for (;;) {
-    auto s = session_status(port, token, id);
-    const auto state = state_of(s);
-    if (state == want) return s;
-    BOOST_REQUIRE_MESSAGE(state != "verified" && state != "failed" && state != "cancelled",
-                          "session " << id << " is " << state << ", not " << want << ": " << json::serialize(s));
-    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
-                          "session " << id << " not " << want << " within 120 s: " << json::serialize(s));
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 /// A provider of a generated 32 MiB state on its own small disk, and a
 /// consumer on another, both keeping `keep_free` bytes free.
 struct world {

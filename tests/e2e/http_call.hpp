@@ -17,11 +17,13 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -143,6 +145,32 @@ inline http_answer http_post(std::uint16_t port, const std::string& target, std:
 }
 inline http_answer http_delete(std::uint16_t port, const std::string& target, std::optional<std::string> token) {
   return http_call(port, {"DELETE", target, std::move(token), std::nullopt, {}});
+}
+
+/// `GET /p2p/snapshots/{id}`, which must answer 200.
+inline boost::json::object session_status(std::uint16_t port, const std::string& token, std::uint64_t id) {
+  auto a = http_get(port, "/p2p/snapshots/" + std::to_string(id), token);
+  BOOST_REQUIRE_MESSAGE(a.status == 200, "GET session " << id << ": " << a.status << " " << a.body);
+  return a.json().as_object();
+}
+
+inline std::string state_of(const boost::json::object& s) { return std::string(s.at("state").as_string()); }
+
+/// Polls a session until it is `want` (failing the test if it ends otherwise
+/// or is not there within 120 s).
+inline boost::json::object wait_state(std::uint16_t port, const std::string& token, std::uint64_t id,
+                                      const std::string& want) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (;;) {
+    auto s = session_status(port, token, id);
+    const auto state = state_of(s);
+    if (state == want) return s;
+    BOOST_REQUIRE_MESSAGE(state != "verified" && state != "failed" && state != "cancelled",
+                          "session " << id << " is " << state << ", not " << want << ": " << boost::json::serialize(s));
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
+                          "session " << id << " not " << want << " within 120 s: " << boost::json::serialize(s));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 } // namespace snapstream::e2e

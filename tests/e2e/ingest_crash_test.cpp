@@ -15,36 +15,13 @@
 
 #include <boost/json.hpp>
 
-#include <thread>
-
 using namespace snapstream;
 using namespace snapstream::e2e;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-
 constexpr std::uint64_t chunk_size = 1u << 20; // at the ingest threshold (db_options::ingest_min_bytes)
-
-json::object status_of(std::uint16_t port, const std::string& token, std::uint64_t id) {
-  auto a = http_get(port, "/p2p/snapshots/" + std::to_string(id), token);
-  BOOST_REQUIRE_MESSAGE(a.status == 200, "GET session " << id << ": " << a.status << " " << a.body);
-  return a.json().as_object();
-}
-
-/// Polls until the session is verified (fails on `failed` or after 120 s).
-json::object wait_verified(std::uint16_t port, const std::string& token, std::uint64_t id) {
-  const auto deadline = std::chrono::steady_clock::now() + 120s;
-  for (;;) {
-    auto s = status_of(port, token, id);
-    const std::string state(s.at("state").as_string());
-    if (state == "verified") return s;
-    BOOST_REQUIRE_MESSAGE(state != "failed", json::serialize(s));
-    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "not verified: " << json::serialize(s));
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_consumer_killed_at_each_ingest_crash_point_resumes_to_the_same_digest) {
@@ -84,7 +61,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_at_each_ingest_crash_point_resumes_to_the
       // Started again without the crash point: it resumes by itself.
       consumer.set_env({});
       consumer.restart();
-      const auto s = wait_verified(consumer.http_port(), token, id);
+      const auto s = wait_state(consumer.http_port(), token, id, "verified");
       // Every chunk applied once: the counts are the snapshot's exactly.
       BOOST_TEST(u64(s.at("bytes_received")) >= snap.total_bytes);
       BOOST_TEST(u64(s.at("chunks_applied")) == u64(s.at("total_chunks")));

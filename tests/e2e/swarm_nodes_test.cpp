@@ -92,7 +92,6 @@ enum class origin {
   authority, ///< a copy of A's data directory, run under A's key: A itself
 };
 
-std::string state_of(const json::object& s) { return std::string(s.at("state").as_string()); }
 
 /// `chunks_applied` of a status (absent while it is 0).
 std::uint64_t applied(const json::object& s) { return s.contains("chunks_applied") ? u64(s.at("chunks_applied")) : 0; }

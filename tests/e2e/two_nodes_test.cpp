@@ -117,20 +117,12 @@ struct e2e_case {
   static node_process* provider_node() { return shared_world ? shared_world->node.get() : nullptr; }
 };
 
-json::object session_status(std::uint16_t port, const std::string& token, std::uint64_t id) {
-  auto a = http_get(port, "/p2p/snapshots/" + std::to_string(id), token);
-  BOOST_REQUIRE_MESSAGE(a.status == 200, "GET session " << id << ": " << a.status << " " << a.body);
-  return a.json().as_object();
-}
-
 /// An error answer's `error` and `code`.
 void check_error(const http_answer& a, const std::string& error, const std::string& code) {
   const auto [got_error, got_code] = a.error();
   BOOST_TEST(got_error == error);
   BOOST_TEST(got_code == code);
 }
-
-std::string state_of(const json::object& s) { return std::string(s.at("state").as_string()); }
 
 /// Polls the session until `last_chunk_index` reaches `at_least`; fails when
 /// the session ends first (the kill would come too late to test anything).
