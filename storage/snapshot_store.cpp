@@ -247,6 +247,9 @@ result<std::shared_ptr<detail::checkpoint_db>> open_checkpoint_at(detail::db_imp
   auto cp = std::make_shared<detail::checkpoint_db>();
   rocksdb::DBOptions options;
   options.max_open_files = 256;
+  // A checkpoint's files never change: blocks are read in place from the
+  // mapping instead of being copied out of the page cache.
+  options.allow_mmap_reads = true;
   const std::vector<rocksdb::ColumnFamilyDescriptor> families{
     {rocksdb::kDefaultColumnFamilyName, detail::small_cf_options(impl.cache)},
     {detail::cf_state, detail::state_cf_options(impl.cache)},
@@ -387,6 +390,7 @@ result<byte_buffer> chunk_from_checkpoint(detail::db_impl& impl, const snapshot_
   snapshot::chunk_encoder encoder(info.page_size, range.size(), out);
   rocksdb::ReadOptions ro;
   ro.readahead_size = 2u << 20;
+  ro.fill_cache = false; // a chunk is read once per session: keep the cache for the index
   std::unique_ptr<rocksdb::Iterator> it((*cp)->rdb->NewIterator(ro, (*cp)->state));
   for (it->Seek(first_key); it->Valid(); it->Next()) {
     if (encoder.push(detail::view(it->key()), detail::view(it->value())) ==
