@@ -16,6 +16,8 @@ find_package(RocksDB 7 REQUIRED CONFIG)
 find_package(OpenSSL 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+# storage/ samples a chunk with LZ4 to choose its SST file's compression.
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
 
 # devp2p RLPx: secp256k1 (ECDH + recoverable ECDSA) and Snappy.
 find_path(SECP256K1_INCLUDE_DIR secp256k1_recovery.h REQUIRED)

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcaf-dev libsimdjson-dev librocksdb-dev libsodium-dev libssl-dev
   libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsecp256k1-dev libsnappy-dev
+  libsecp256k1-dev libsnappy-dev liblz4-dev
   rsync gnuplot-nox procps curl
   # ip and tc (network namespaces, veth, tbf) and Python: the WAN testbed
   # (bench/wan) and its cleanup test

@@ -155,6 +155,9 @@ result<std::unique_ptr<db>> db::open(const std::filesystem::path& data_dir, cons
   // usually lands at the bottom): LZ4 keeps a chunk's apply at LZ4's speed,
   // as a memtable flush is, instead of ZSTD's; compactions recompress later.
   impl->state_options.bottommost_compression = rocksdb::kLZ4Compression;
+  impl->state_options_uncompressed = impl->state_options;
+  impl->state_options_uncompressed.compression = rocksdb::kNoCompression;
+  impl->state_options_uncompressed.bottommost_compression = rocksdb::kNoCompression;
 
   rocksdb::DBOptions dbo;
   dbo.create_if_missing = options.create_if_missing;

@@ -65,8 +65,11 @@ struct db_impl {
   std::uint64_t min_free_bytes = 0;
   /// `db_options::ingest_min_bytes`.
   std::uint64_t ingest_min_bytes = UINT64_MAX;
-  /// The state column family's options, for the SST files it ingests.
+  /// The state column family's options, for the SST files it ingests:
+  /// LZ4 blocks, or none for records that LZ4 would not shrink
+  /// (`session_store::apply_chunk` samples each chunk).
   rocksdb::Options state_options;
+  rocksdb::Options state_options_uncompressed;
   /// OK when writing `incoming` more bytes leaves at least `min_free_bytes`
   /// free in the data directory's file system; else a NoSpace status that
   /// says how much is free and what is kept.

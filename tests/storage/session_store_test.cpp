@@ -1,7 +1,9 @@
 #define BOOST_TEST_MODULE storage_sessions
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
 #include <fstream>
+#include <random>
 
 #include "storage/db.hpp"
 #include "storage/detail/codec.hpp"
@@ -11,6 +13,7 @@
 #include "temp_dir.hpp"
 
 #include <rocksdb/db.h>
+#include <rocksdb/table_properties.h>
 
 using namespace snapstream;
 using namespace snapstream::storage;
@@ -500,4 +503,42 @@ BOOST_AUTO_TEST_CASE(an_sst_file_left_by_a_crash_before_its_ingest_is_removed_at
   auto d = open_db(dir.path());
   BOOST_TEST(!std::filesystem::exists(dir.path() / "ingest" / "5-3.sst"));
   BOOST_TEST(d->digest_state()->record_count == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_ingested_chunk_is_compressed_only_when_lz4_shrinks_its_records) {
+  // Values of one repeated letter shrink; values of random bytes do not,
+  // and compressing their blocks would be CPU spent for blocks RocksDB
+  // then stores raw anyway.
+  std::mt19937_64 rng(7);
+  auto records = [&](bool random) {
+    std::vector<std::string> out;
+    for (int i = 0; i < 64; ++i) {
+      char key[16];
+      std::snprintf(key, sizeof key, "k%05d", i);
+      std::string value(2048, 'z');
+      if (random)
+        for (auto& c : value) c = static_cast<char>(rng());
+      out.push_back(key);
+      out.push_back(std::move(value));
+    }
+    return out;
+  };
+  auto compression_of = [](const std::vector<std::string>& data) {
+    temp_dir dir;
+    auto d = db::open(dir.path(), db_options{.ingest_min_bytes = 0});
+    BOOST_REQUIRE_MESSAGE(d.has_value(), d.error().message());
+    session_store s(**d);
+    session_record r = sample_session(5);
+    BOOST_REQUIRE(s.save(r).has_value());
+    r.records_applied = data.size() / 2;
+    BOOST_REQUIRE(s.apply_chunk(r, nullptr, chunk_of(0, data)).has_value());
+    BOOST_TEST((*d)->digest_state()->record_count == data.size() / 2);
+    auto& impl = (*d)->internals();
+    rocksdb::TablePropertiesCollection tables;
+    BOOST_REQUIRE(impl.rdb->GetPropertiesOfAllTables(impl.state, &tables).ok());
+    BOOST_REQUIRE(tables.size() == 1u);
+    return tables.begin()->second->compression_name;
+  };
+  BOOST_TEST(compression_of(records(false)) == "LZ4");
+  BOOST_TEST(compression_of(records(true)) == "NoCompression");
 }
