@@ -2,6 +2,7 @@
 
 #include "net/libp2p/detail/host_core.hpp"
 #include "protocol/common/log.hpp"
+#include "protocol/libp2p/libp2p_errc.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -118,25 +119,47 @@ awaitable<result<response>> host::request(peer_target target, std::vector<protoc
                                                         " bytes exceeds " + spec.id + "'s cap of " +
                                                         std::to_string(spec.max_request_size));
   };
-  std::size_t index = 0;
-  if (const auto known = (*conn)->known_choice(ids); known && protocols[*known].lazy) {
-    // This peer agreed to this list's protocol before on this connection:
-    // the proposal, the request and its end go out at once, and the
-    // request costs one round trip instead of two (docs/transport.md).
-    index = *known;
-    if (request.size() > protocols[index].max_request_size) co_return too_large(protocols[index]);
-    if (auto r = co_await (*conn)->request_lazily(*st, ids, index, request, protocols[index].max_response_size,
-                                                  deadline);
-        !r)
-      co_return r.error();
-  } else {
-    auto chosen = co_await (*conn)->negotiate_outbound(*st, ids, deadline);
+  // Negotiates `ids` from `first` on in full on the open stream, then sends
+  // the request and its end.
+  auto in_full = [&](std::size_t first) -> awaitable<result<std::size_t>> {
+    auto chosen = co_await (*conn)->negotiate_outbound(
+      *st, std::vector<std::string>(ids.begin() + static_cast<std::ptrdiff_t>(first), ids.end()), deadline);
     if (!chosen) co_return chosen.error();
-    index = *chosen;
-    const protocol_spec& spec = protocols[index];
-    if (request.size() > spec.max_request_size) co_return too_large(spec);
+    const std::size_t at = first + *chosen;
+    if (request.size() > protocols[at].max_request_size) co_return too_large(protocols[at]);
     if (auto w = co_await (*conn)->write(*st, request, deadline); !w) co_return w.error();
     if (auto c = handle.close_write(); !c) co_return c.error();
+    co_return at;
+  };
+  std::size_t index = 0;
+  // The proposal, the request and its end go out at once, and the request
+  // costs one round trip instead of two (docs/transport.md), when the list's
+  // protocol the peer agreed to on this connection is lazy, or, before it
+  // agreed to any, when the list's first choice is.
+  const auto known = (*conn)->known_choice(ids);
+  if (known ? protocols[*known].lazy : protocols.front().lazy) {
+    index = known.value_or(0);
+    if (request.size() > protocols[index].max_request_size) co_return too_large(protocols[index]);
+    auto lazily = co_await (*conn)->request_lazily(*st, ids, index, request, protocols[index].max_response_size,
+                                                   deadline);
+    if (!lazily) {
+      // A first choice proposed on trust and refused: the rest of the list
+      // is negotiated in full on a new stream, and the choice is kept for
+      // the list. A choice agreed before and now refused fails the request.
+      if (known || ids.size() == 1 || !lazily.error().is(libp2p::libp2p_errc::protocol_not_supported))
+        co_return lazily.error();
+      st = (*conn)->open_stream();
+      if (!st) co_return st.error();
+      handle = stream(*conn, *st);
+      auto chosen = co_await in_full(1);
+      if (!chosen) co_return chosen.error();
+      index = *chosen;
+      (*conn)->remember_choice(ids, index);
+    }
+  } else {
+    auto chosen = co_await in_full(0);
+    if (!chosen) co_return chosen.error();
+    index = *chosen;
   }
   const protocol_spec& spec = protocols[index];
   auto body = co_await (*conn)->read_to_end(*st, spec.max_response_size, host_errc::response_too_large, deadline);

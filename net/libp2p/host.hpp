@@ -153,7 +153,10 @@ public:
   /// requests with the list propose it alone and send the request with the
   /// proposal, without waiting for the answer (one round trip per request);
   /// should the peer then refuse it, that request fails with
-  /// `protocol_not_supported` and the next one negotiates in full. The request must fit the
+  /// `protocol_not_supported` and the next one negotiates in full. Before
+  /// the peer agreed to anything of the list, a `lazy` first choice is
+  /// proposed the same way on trust; refused, the rest of the list is
+  /// negotiated in full within the same call. The request must fit the
   /// negotiated protocol's `max_request_size` (else `request_too_large`), the
   /// response its `max_response_size` (else `response_too_large`). The whole
   /// call, dial included, is bounded by `timeout` (`host_errc::timeout`);

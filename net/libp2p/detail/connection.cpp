@@ -222,9 +222,7 @@ awaitable<result<void>> connection::negotiate_raw(bool dialer, std::string proto
   co_return co_await run_negotiation(machine, byte_buffer(), std::move(channel));
 }
 
-awaitable<result<void>> connection::secure(std::optional<libp2p::peer_id> expected, clock::time_point deadline) {
-  auto hs = outbound_ ? libp2p::noise_handshake::initiator(host_->identity_, std::move(expected))
-                      : libp2p::noise_handshake::responder(host_->identity_);
+awaitable<result<void>> connection::secure(libp2p::noise_handshake hs, clock::time_point deadline) {
   while (!hs.complete()) {
     if (hs.my_turn()) {
       byte_buffer msg;
@@ -247,17 +245,62 @@ awaitable<result<void>> connection::secure(std::optional<libp2p::peer_id> expect
   co_return result<void>{};
 }
 
+// The dialer proposes each protocol of the upgrade and goes on as if it
+// was accepted, without waiting a round trip for the listener's answer (as
+// rust-libp2p's `V1Lazy` and js-libp2p's lazy select do; every listener
+// reads what follows a proposal once it has agreed to it): the proposal of
+// /noise goes out with the first handshake message, and the proposal of
+// /yamux/1.0.0 right after the last one, followed by the first streams.
+// The listener's answers are checked when they arrive: /noise's before the
+// second handshake message, /yamux/1.0.0's in front of the first Yamux
+// frames (`process_frames`). A refusal fails the upgrade or closes the
+// connection with `protocol_not_supported`. The upgrade costs one round
+// trip after TCP's instead of three (docs/transport.md, "The upgrade").
+awaitable<result<void>> connection::dial_upgrade(std::optional<libp2p::peer_id> expected,
+                                                 clock::time_point deadline) {
+  libp2p::multistream_dialer security({std::string(libp2p::noise_protocol_id)});
+  byte_buffer opening;
+  security.start(opening);
+  auto hs = libp2p::noise_handshake::initiator(host_->identity_, std::move(expected));
+  if (auto r = hs.write(opening); !r) co_return r;
+  if (auto r = co_await write_raw(opening, deadline); !r) co_return r;
+  if (auto r = co_await run_negotiation(security, byte_buffer(), upgrade_channel(false, deadline)); !r) co_return r;
+  if (auto r = co_await secure(std::move(hs), deadline); !r) co_return r;
+  muxer_answer_.emplace(std::vector<std::string>{std::string(libp2p::yamux_protocol_id)});
+  byte_buffer proposal;
+  muxer_answer_->start(proposal);
+  co_return co_await write_sealed(proposal, deadline);
+}
+
+result<void> connection::take_muxer_answer(bytes_view plain) {
+  append(upgrade_plain_, plain);
+  byte_buffer out;
+  auto progress = muxer_answer_->receive(upgrade_plain_, out);
+  if (!progress) return progress.error();
+  upgrade_plain_.erase(upgrade_plain_.begin(), upgrade_plain_.begin() + static_cast<std::ptrdiff_t>(progress->consumed));
+  if (!progress->done) return {};
+  muxer_answer_.reset();
+  if (upgrade_plain_.empty()) return {};
+  byte_buffer early;
+  early.swap(upgrade_plain_);
+  return session_.receive(early, *this);
+}
+
 awaitable<result<void>> connection::upgrade(std::optional<libp2p::peer_id> expected, clock::time_point deadline) {
   rx_.resize(rx_capacity);
   boost::system::error_code ec;
   const auto ep = socket_.remote_endpoint(ec);
   if (!ec) remote_address_ = to_multiaddr(ep);
-  if (auto r = co_await negotiate_raw(outbound_, std::string(libp2p::noise_protocol_id), false, deadline); !r) {
-    co_return r;
-  }
-  if (auto r = co_await secure(std::move(expected), deadline); !r) co_return r;
-  if (auto r = co_await negotiate_raw(outbound_, std::string(libp2p::yamux_protocol_id), true, deadline); !r) {
-    co_return r;
+  if (outbound_) {
+    if (auto r = co_await dial_upgrade(std::move(expected), deadline); !r) co_return r;
+  } else {
+    if (auto r = co_await negotiate_raw(false, std::string(libp2p::noise_protocol_id), false, deadline); !r) {
+      co_return r;
+    }
+    if (auto r = co_await secure(libp2p::noise_handshake::responder(host_->identity_), deadline); !r) co_return r;
+    if (auto r = co_await negotiate_raw(false, std::string(libp2p::yamux_protocol_id), true, deadline); !r) {
+      co_return r;
+    }
   }
   if (closed_) co_return closed_error();
   upgraded_ = true;
@@ -282,6 +325,10 @@ result<void> connection::process_frames() {
     if (!f) return f.error();
     if (f->consumed == 0) return {};
     rx_begin_ += f->consumed;
+    if (muxer_answer_) {
+      if (auto r = take_muxer_answer(f->plaintext); !r) return r;
+      continue;
+    }
     if (auto r = session_.receive(f->plaintext, *this); !r) return r;
     if (closed_) return {};
   }
@@ -594,15 +641,19 @@ awaitable<result<std::size_t>> connection::negotiate_outbound(std::shared_ptr<st
   if (auto r = co_await run_negotiation(dialer, std::move(opening), std::move(channel)); !r) co_return r.error();
   st->protocol = dialer.selected();
   protocols_.insert(st->protocol);
+  remember_choice(protocols, dialer.selected_index());
+  co_return dialer.selected_index();
+}
+
+void connection::remember_choice(const std::vector<std::string>& protocols, std::size_t index) {
   // A handful of preference lists per connection in practice; a peer that
   // made us negotiate many kinds only costs us full negotiations again.
-  if (outbound_choices_.size() >= max_outbound_choices) {
+  if (outbound_choices_.size() >= max_outbound_choices && !outbound_choices_.contains(protocols)) {
     outbound_choices_.clear();
     agreed_outbound_.clear();
   }
-  agreed_outbound_.insert(dialer.selected());
-  outbound_choices_[std::move(protocols)] = dialer.selected_index();
-  co_return dialer.selected_index();
+  agreed_outbound_.insert(protocols[index]);
+  outbound_choices_[protocols] = index;
 }
 
 std::optional<std::size_t> connection::known_choice(const std::vector<std::string>& protocols) const {
@@ -633,6 +684,7 @@ awaitable<result<void>> connection::request_lazily(std::shared_ptr<stream_state>
   }
   st->protocol = protocols[index];
   protocols_.insert(st->protocol);
+  remember_choice(protocols, index);
   co_return result<void>{};
 }
 

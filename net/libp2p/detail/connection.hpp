@@ -8,6 +8,7 @@
 #include "protocol/common/bytes.hpp"
 #include "protocol/common/error.hpp"
 #include "protocol/libp2p/multiaddr.hpp"
+#include "protocol/libp2p/multistream.hpp"
 #include "protocol/libp2p/noise.hpp"
 #include "protocol/libp2p/peer_id.hpp"
 #include "protocol/libp2p/yamux.hpp"
@@ -99,12 +100,16 @@ public:
   /// Else 0 when the list's first choice is a protocol the peer agreed to on
   /// this connection for another list (it is the best either list can get).
   [[nodiscard]] std::optional<std::size_t> known_choice(const std::vector<std::string>& protocols) const;
+  /// Records that the peer's listener agreed to `protocols[index]` for the
+  /// list (negotiate_outbound and request_lazily do it themselves).
+  void remember_choice(const std::vector<std::string>& protocols, std::size_t index);
   /// Sends a whole request on a new stream without waiting for the listener
   /// (multistream-select's lazy form): the header, the one proposal
-  /// `protocols[index]` (a known choice), `request`, and the end of the
-  /// stream's write side, then reads the listener's header and its echo. A
-  /// refusal fails the request with `protocol_not_supported` and forgets the
-  /// choice, so the next request negotiates in full. The response's receive
+  /// `protocols[index]` (a known choice, or a lazy first choice the peer has
+  /// not answered yet), `request`, and the end of the stream's write side,
+  /// then reads the listener's header and its echo, and remembers the choice.
+  /// A refusal fails the request with `protocol_not_supported` and forgets
+  /// the choice, so the next request negotiates in full. The response's receive
   /// window (for `response_cap`) is granted with the request: the listener
   /// answers right after its echo, and a grant sent once the echo is read
   /// would reach it a round trip late, stalling any response above 256 KiB.
@@ -158,8 +163,14 @@ private:
   /// Waits for more bytes on `st`; fails when it finished or the remote closed it.
   boost::asio::awaitable<result<void>> await_stream_bytes(std::shared_ptr<stream_state> st,
                                                           clock::time_point deadline);
-  boost::asio::awaitable<result<void>> secure(std::optional<libp2p::peer_id> expected,
-                                                       clock::time_point deadline);
+  /// Runs the Noise handshake `hs` to its end over the socket.
+  boost::asio::awaitable<result<void>> secure(libp2p::noise_handshake hs, clock::time_point deadline);
+  /// The dialer's upgrade, each protocol proposed lazily (see the .cpp).
+  boost::asio::awaitable<result<void>> dial_upgrade(std::optional<libp2p::peer_id> expected,
+                                                    clock::time_point deadline);
+  /// Feeds plaintext to the pending answer to the muxer proposal; what
+  /// follows the answer goes to the Yamux session.
+  [[nodiscard]] result<void> take_muxer_answer(bytes_view plain);
   [[nodiscard]] result<void> decrypt_available(byte_buffer& plain);
 
   static boost::asio::awaitable<void> read_loop(std::shared_ptr<connection> self);
@@ -205,6 +216,9 @@ private:
   std::size_t rx_begin_ = 0;
   std::size_t rx_end_ = 0;
   byte_buffer upgrade_plain_;  ///< plaintext received during the upgrade, not yet consumed
+  /// A dialer's /yamux/1.0.0 proposal whose answer has not arrived yet: the
+  /// first plaintext is that answer, then Yamux frames.
+  std::optional<libp2p::multistream_dialer> muxer_answer_;
   byte_buffer plain_out_;      ///< writer's swap buffer for the session output
   byte_buffer wire_;           ///< sealed bytes being written
 

@@ -3,7 +3,10 @@
 
 #include "net/libp2p/host.hpp"
 #include "protocol/libp2p/libp2p_errc.hpp"
+#include "protocol/common/endian.hpp"
 #include "protocol/libp2p/multistream.hpp"
+#include "protocol/libp2p/noise.hpp"
+#include "protocol/libp2p/yamux.hpp"
 #include "tests/net/run_coroutine.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -171,6 +174,117 @@ BOOST_AUTO_TEST_CASE(later_requests_propose_the_agreed_lazy_protocol_alone_with_
     co_await h.client.stop();
     co_await h.server.stop();
   }(h));
+}
+
+BOOST_AUTO_TEST_CASE(the_dialer_sends_its_first_request_before_any_answer_and_a_refused_muxer_closes_it) {
+  // A listener driven by hand that answers nothing until the dialer's next
+  // step is in: the /noise proposal must come with the first handshake
+  // message, and the /yamux/1.0.0 proposal with the first stream, which
+  // holds the whole request, proposal included. It then refuses
+  // /yamux/1.0.0: the request fails and the connection closes.
+  asio::io_context io;
+  host client(io.get_executor(), libp2p::identity::generate(), host_config{});
+  run(io, [](asio::io_context& io, host& client) -> awaitable<void> {
+    asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const auto server_id = libp2p::identity::generate();
+    libp2p::multiaddr addr = loopback;
+    addr.port = acceptor.local_endpoint().port();
+    addr.peer = server_id.id();
+    std::optional<result<response>> outcome;
+    asio::co_spawn(io, [&]() -> awaitable<void> {
+      outcome = co_await client.request(addr, snapshot_protocols(), to_buffer(as_bytes("x")), 5s);
+    }, asio::detached);
+    auto socket = co_await acceptor.async_accept(use_awaitable);
+    byte_buffer rx;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    auto read_more = [&]() -> awaitable<void> {
+      std::uint8_t buf[4096];
+      asio::steady_timer timer(io, deadline);
+      timer.async_wait([&](boost::system::error_code ec) {
+        if (!ec) socket.cancel();
+      });
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
+      BOOST_REQUIRE_MESSAGE(!ec, "the dialer sent nothing more: " << ec.message());
+      rx.insert(rx.end(), buf, buf + n);
+    };
+    // 1. The /noise proposal and, unanswered, the first handshake message.
+    libp2p::multistream_listener security({std::string(libp2p::noise_protocol_id)});
+    byte_buffer answer;
+    std::size_t consumed = 0;
+    for (;;) {
+      answer.clear();
+      auto p = security.receive(rx, answer);
+      BOOST_REQUIRE(p.has_value());
+      if (p->done) {
+        consumed = p->consumed;
+        break;
+      }
+      co_await read_more();
+    }
+    rx.erase(rx.begin(), rx.begin() + static_cast<std::ptrdiff_t>(consumed));
+    auto handshake_message = [&]() -> awaitable<byte_buffer> {
+      while (rx.size() < 2 || rx.size() < 2u + load_be16(rx.data())) co_await read_more();
+      const std::size_t len = load_be16(rx.data());
+      byte_buffer body(rx.begin() + 2, rx.begin() + 2 + static_cast<std::ptrdiff_t>(len));
+      rx.erase(rx.begin(), rx.begin() + 2 + static_cast<std::ptrdiff_t>(len));
+      co_return body;
+    };
+    auto hs = libp2p::noise_handshake::responder(server_id);
+    BOOST_REQUIRE(hs.read(co_await handshake_message()).has_value());
+    // 2. Answer /noise and finish the handshake.
+    BOOST_REQUIRE(hs.write(answer).has_value());
+    co_await asio::async_write(socket, asio::buffer(answer), use_awaitable);
+    BOOST_REQUIRE(hs.read(co_await handshake_message()).has_value());
+    BOOST_REQUIRE(hs.complete());
+    auto transport = hs.into_transport();
+    // 3. The /yamux/1.0.0 proposal and, unanswered, the first stream with
+    // the whole request: its proposal of /rpp/snapshots/1.3.0 (the lazy
+    // first choice), the request and its end.
+    byte_buffer plain;
+    const std::string yamux_proposal = "\x13/multistream/1.0.0\n\x0d/yamux/1.0.0\n";
+    const std::string first_stream = "\x13/multistream/1.0.0\n\x15/rpp/snapshots/1.3.0\nx";
+    std::string stream_data;
+    bool fin = false;
+    std::size_t at = yamux_proposal.size();
+    for (;;) {
+      for (;;) {
+        auto f = transport.open_in_place(std::span<std::uint8_t>(rx.data(), rx.size()));
+        BOOST_REQUIRE(f.has_value());
+        if (f->consumed == 0) break;
+        plain.insert(plain.end(), f->plaintext.begin(), f->plaintext.end());
+        rx.erase(rx.begin(), rx.begin() + static_cast<std::ptrdiff_t>(f->consumed));
+      }
+      while (plain.size() >= at + libp2p::yamux_header_size) {
+        const std::uint8_t* h = plain.data() + at;
+        const auto type = static_cast<libp2p::yamux_type>(h[1]);
+        const std::uint32_t length = load_be32(h + 8);
+        const std::size_t body = type == libp2p::yamux_type::data ? length : 0;
+        if (plain.size() < at + libp2p::yamux_header_size + body) break;
+        BOOST_TEST(load_be32(h + 4) == 1u); // the dialer's first stream
+        stream_data.append(reinterpret_cast<const char*>(h) + libp2p::yamux_header_size, body);
+        fin = fin || (load_be16(h + 2) & 0x4) != 0;
+        at += libp2p::yamux_header_size + body;
+      }
+      if (fin) break;
+      co_await read_more();
+    }
+    BOOST_TEST(as_chars(bytes_view(plain).first(yamux_proposal.size())) == yamux_proposal);
+    BOOST_TEST(stream_data == first_stream);
+    libp2p::multistream_listener muxer({"/mplex/6.7.0"}); // refuses /yamux/1.0.0
+    byte_buffer refusal;
+    auto refused = muxer.receive(bytes_view(plain).first(yamux_proposal.size()), refusal);
+    BOOST_REQUIRE(refused.has_value());
+    BOOST_TEST(!refused->done);
+    byte_buffer wire;
+    BOOST_REQUIRE(transport.seal(refusal, wire).has_value());
+    co_await asio::async_write(socket, asio::buffer(wire), use_awaitable);
+    while (!outcome) co_await sleep_for(5ms);
+    BOOST_REQUIRE(!outcome->has_value());
+    BOOST_TEST(outcome->error().is(host_errc::connection_closed), to_string(outcome->error()));
+    BOOST_TEST(outcome->error().message().find("/yamux/1.0.0") != std::string::npos, outcome->error().message());
+    BOOST_TEST(client.connection_count() == 0u);
+    co_await client.stop();
+  }(io, client));
 }
 
 BOOST_AUTO_TEST_CASE(dialling_the_wrong_peer_id_fails_authentication) {
