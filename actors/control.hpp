@@ -98,6 +98,7 @@ struct session_status {
   std::uint32_t retries = 0;             ///< automatic restarts so far
   std::uint64_t chunks_applied = 0;      ///< chunks applied, in any order (last_chunk_index is the contiguous prefix)
   std::uint64_t chunk_writes = 0;        ///< chunk writes committed: equals chunks_applied unless one was applied twice
+  std::uint64_t chunks_asked_ahead = 0;  ///< chunks delivered from a request sent before the job asked (not durable)
   std::vector<peer_status> peers;        ///< the job's providers
 
   friend bool operator==(const session_status&, const session_status&) = default;
@@ -204,6 +205,7 @@ struct metrics_snapshot {
   std::vector<std::pair<std::string, std::uint64_t>> sessions_by_state;
   std::uint64_t bytes_received = 0;   ///< consumer: chunk bytes applied
   std::uint64_t chunks_received = 0;
+  std::uint64_t chunks_asked_ahead = 0;  ///< consumer: chunks whose request left before their job asked
   std::uint64_t bytes_served = 0;     ///< provider: chunk bytes served
   std::uint64_t chunks_served = 0;
   std::uint64_t verification_failures = 0;

@@ -108,6 +108,7 @@ struct job_data {
   bool discovery_listed = false;      ///< the candidate list arrived
   std::size_t writes_pending = 0;
   std::uint32_t restarts = 0;         ///< provider restarts so far (the status' retries)
+  std::uint64_t chunks_asked_ahead = 0; ///< chunks whose request left before the job asked (this run)
   std::optional<caf::typed_response_promise<session_status>> start_promise;
   std::string last_error;
   failure_class last_class = failure_class::network;
@@ -137,6 +138,7 @@ void publish(self_pointer self, const char* type, const boost::json::object& pay
 session_status make_status(const job_data& st) {
   session_status s = status_of(st.record);
   s.retries = st.start.retries + st.restarts;
+  s.chunks_asked_ahead = st.chunks_asked_ahead;
   if (st.rate_window.size() >= 2) {
     const auto& [t0, b0] = st.rate_window.front();
     const auto& [t1, b1] = st.rate_window.back();
@@ -693,7 +695,7 @@ void ask_chunk(self_pointer self, provider& p, std::uint64_t chunk) {
   p.state = "fetching";
   const auto peer = p.peer;
   const auto timeout = st.schedule->timeout(peer);
-  self->request(*p.session, timeout + 10s, chunk_atom::value, chunk_wanted{chunk, timeout})
+  self->request(*p.session, timeout + 10s, chunk_atom::value, chunk_wanted{chunk, timeout, st.schedule->upcoming(peer)})
     .then([self, peer](delivered_chunk& d) { on_chunk(self, peer, d); },
           [self, peer, chunk](caf::error& e) {
             auto& st = self->state;
@@ -781,6 +783,7 @@ void on_chunk(self_pointer self, const std::string& peer, delivered_chunk& d) {
   p.attempts = 0;
   if (p.state == "demoted" || p.state == "fetching") p.state = "idle";
   const auto index = d.index;
+  if (d.asked_ahead) ++st.chunks_asked_ahead;
   if (!st.schedule->delivered(peer, index, d.bytes->size(), d.latency) || st.ledger->applied(index)) {
     drive(self); // a late copy of a chunk another provider delivered first
     return;

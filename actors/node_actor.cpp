@@ -150,6 +150,7 @@ node_actor::behavior_type node(self_pointer self, node_actor_config config) {
                   m.sessions_by_state = std::move(consumed.sessions_by_state);
                   m.bytes_received = consumed.bytes_received;
                   m.chunks_received = consumed.chunks_received;
+                  m.chunks_asked_ahead = consumed.chunks_asked_ahead;
                   m.verification_failures = consumed.verification_failures;
                   m.latency_bounds = std::move(consumed.latency_bounds);
                   m.latency_buckets = std::move(consumed.latency_buckets);

@@ -132,6 +132,12 @@ struct work_item {
   /// A plan or offers ask sent to a provider that does not speak 1.2.0: sent
   /// again as a plain plan request over the older protocols.
   bool legacy = false;
+  /// A chunk asked ahead (`chunk_wanted::then`): no promise until the job
+  /// asks for it; its outcome waits in `session_data::ready` if it comes first.
+  bool ahead = false;
+  bool asked_ahead = false;          ///< sent as an ahead ask (stays set once the job asks)
+  std::optional<std::uint64_t> then; ///< the job's next chunk, to ask ahead
+
   std::variant<std::monostate, offers_promise, plan_promise, resume_promise, update_promise, chunk_promise> promise;
 };
 
@@ -161,6 +167,14 @@ struct session_data {
   bool done = false;
   std::uint64_t requests_sent = 0;
   snapshot::verified_chunk scratch;
+  /// The verified chunk (or the refusal) of a chunk asked ahead that came
+  /// before the job asked for it: at most one, handed over when it does.
+  struct ready_chunk {
+    std::uint64_t index = 0;
+    std::optional<delivered_chunk> chunk;
+    std::optional<error> refusal;
+  };
+  std::optional<ready_chunk> ready;
 
   static inline const char* name = "snapstream.session";
 };
@@ -384,6 +398,23 @@ caf::result<T> take(self_pointer self, work_item w) {
   return rp;
 }
 
+/// Requests the job's next chunk before it asks for it: right after the
+/// previous chunk's response, so the wire carries it while that chunk is
+/// verified and handed over (still one request in flight). Only for a
+/// session that steps itself and has nothing else to send or hold.
+void ask_ahead(self_pointer self, std::uint64_t index, std::chrono::milliseconds timeout) {
+  auto& st = self->state;
+  if (st.done || st.closing || st.start.manual || st.resume_handshake || !st.plan || st.work || st.ready) return;
+  work_item w;
+  w.kind = step::chunk;
+  w.index = index;
+  w.timeout = timeout;
+  w.ahead = true;
+  w.asked_ahead = true;
+  st.work = std::move(w);
+  pump(self);
+}
+
 void on_offers(self_pointer self, const messages::snapshots_response& r, const exchange_result& x) {
   auto& st = self->state;
   auto& w = *st.work;
@@ -483,13 +514,20 @@ void on_response(self_pointer self, const messages::snapshots_response& r, const
                     "chunk " + std::to_string(wanted) + ": the provider answered with chunk " +
                       std::to_string(c->chunk_index));
       if (!st.plan) return fail(self, session_errc::local, "chunk " + std::to_string(wanted) + " before the plan");
+      work_item w = std::move(*st.work);
+      st.work.reset();
+      // The next chunk leaves before this one is verified.
+      if (!w.ahead && w.then) ask_ahead(self, *w.then, w.timeout);
       auto verified = std::make_shared<snapshot::verified_chunk>();
       std::swap(*verified, st.scratch); // reuse the vectors' capacity
-      if (auto ok = snapshot::verify_chunk(*st.plan, wanted, st.pages_per_chunk, *c->chunk, *verified); !ok)
-        return fail(self, classify_verification(ok.error()), ok.error().message());
-      auto rp = std::get<chunk_promise>(st.work->promise);
-      st.work.reset();
-      rp.deliver(delivered_chunk{wanted, c->chunk, std::move(verified), x.latency});
+      if (auto ok = snapshot::verify_chunk(*st.plan, wanted, st.pages_per_chunk, *c->chunk, *verified); !ok) {
+        const auto code = classify_verification(ok.error());
+        deliver_error(w, error{code, ok.error().message()});
+        return fail(self, code, ok.error().message());
+      }
+      delivered_chunk d{wanted, c->chunk, std::move(verified), x.latency, w.asked_ahead};
+      if (w.ahead) st.ready = session_data::ready_chunk{wanted, std::move(d), std::nullopt};
+      else std::get<chunk_promise>(w.promise).deliver(std::move(d));
       return;
     }
   }
@@ -545,6 +583,7 @@ void on_reply(self_pointer self, result<exchange_result>& reply) {
     const std::string text = std::string("provider refused ") + step_name(kind) + ": " +
                              messages::valid_utf8(refusal->message);
     if (code == session_errc::not_available && st.work) {
+      if (st.work->ahead) st.ready = session_data::ready_chunk{st.work->index, std::nullopt, error{code, text}};
       deliver_error(*st.work, error{code, text});
       st.work.reset();
     } else {
@@ -558,16 +597,21 @@ void on_reply(self_pointer self, result<exchange_result>& reply) {
   if (!st.done) pump(self);
 }
 
+/// How many of the last chunks durable here may lack their ack at the
+/// provider: an ack rides on a later request than its chunk's, a job keeps
+/// up to two writes per session pending, and a chunk asked ahead leaves
+/// before the chunk before it is even verified.
+constexpr std::uint64_t reacked_chunks = 4;
+
 /// The durable artefacts whose acks the provider may have missed, oldest
-/// first. A chunk fetch overlaps the previous chunk's write, so that can be
-/// the last update and the last two chunks. A repeated ack is a no-op for
-/// the provider, so acking what it already has is safe.
+/// first: the last update and the last `reacked_chunks` chunks. A repeated
+/// ack is a no-op for the provider, so acking what it already has is safe.
 void queue_reacks(session_data& st) {
   const auto& r = st.start.record;
   if (r.next_ack_update > 0)
     st.acks_due.push_back(messages::ack_message{ack_kind::light_client_update, r.next_ack_update - 1});
-  if (r.next_ack_chunk > 1) st.acks_due.push_back(messages::ack_message{ack_kind::chunk, r.next_ack_chunk - 2});
-  if (r.next_ack_chunk > 0) st.acks_due.push_back(messages::ack_message{ack_kind::chunk, r.next_ack_chunk - 1});
+  for (std::uint64_t c = r.next_ack_chunk - std::min(r.next_ack_chunk, reacked_chunks); c < r.next_ack_chunk; ++c)
+    st.acks_due.push_back(messages::ack_message{ack_kind::chunk, c});
   if (st.acks_due.empty()) st.acks_due.push_back(messages::ack_message{ack_kind::plan, 0});
 }
 
@@ -616,12 +660,39 @@ session_actor::behavior_type session(self_pointer self, std::shared_ptr<const se
       return take<delivered_update>(self, std::move(w));
     },
     [self](chunk_atom, chunk_wanted& c) -> caf::result<delivered_chunk> {
-      if (!self->state.plan)
+      auto& st = self->state;
+      if (!st.plan)
         return to_caf_error(error{session_errc::local, "chunk " + std::to_string(c.index) + " asked before the plan"});
+      if (st.ready) {
+        auto r = std::move(*st.ready);
+        st.ready.reset();
+        if (r.index == c.index && !st.done && !st.closing) {
+          // Asked ahead, and it came first: handed over now, and the next
+          // one asked ahead in turn.
+          if (c.then) ask_ahead(self, *c.then, c.timeout);
+          if (r.refusal) return to_caf_error(*r.refusal);
+          return std::move(*r.chunk);
+        }
+        // The job wants another chunk after all: the one asked ahead is dropped.
+      }
+      if (st.work && st.work->ahead && !st.done && !st.closing) {
+        if (st.work->index == c.index) {
+          // Asked ahead and on its way: this ask takes its response.
+          auto rp = self->make_response_promise<delivered_chunk>();
+          st.work->promise = rp;
+          st.work->ahead = false;
+          st.work->then = c.then;
+          return rp;
+        }
+        // Another chunk: the one asked ahead finishes first.
+        st.owes_ready = true;
+        return to_caf_error(backpressure_error(st));
+      }
       work_item w;
       w.kind = step::chunk;
       w.index = c.index;
       w.timeout = c.timeout;
+      w.then = c.then;
       return take<delivered_chunk>(self, std::move(w));
     },
     [self](use_plan_atom, std::shared_ptr<const snapshot::plan>& plan, std::uint64_t pages_per_chunk) {

@@ -156,6 +156,10 @@ struct delivered_update {
 struct chunk_wanted {
   std::uint64_t index = 0;
   std::chrono::milliseconds timeout{60'000};
+  /// The chunk the job expects to ask next (its schedule's `upcoming`): the
+  /// session requests it the moment this chunk's response is in, before
+  /// this chunk is verified, and holds it until the job asks for it.
+  std::optional<std::uint64_t> then;
 };
 
 /// A chunk whose pages verified against the plan; `chunk`'s records are
@@ -165,6 +169,7 @@ struct delivered_chunk {
   shared_bytes bytes;
   std::shared_ptr<const snapshot::verified_chunk> chunk;
   std::chrono::microseconds latency{0};
+  bool asked_ahead = false; ///< its request left before the job asked for it
 };
 
 /// The session's typed interface: what its job (and manual stepping) may

@@ -183,6 +183,15 @@ std::optional<std::uint64_t> sync_schedule::next(const std::string& peer, clock:
   return c;
 }
 
+std::optional<std::uint64_t> sync_schedule::upcoming(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second.have.empty()) return std::nullopt;
+  const auto& p = it->second;
+  for (std::uint64_t c = p.lane_next; c < p.lane_end; ++c)
+    if (state_[c] == chunk_state::free) return c;
+  return std::nullopt;
+}
+
 bool sync_schedule::delivered(const std::string& peer, std::uint64_t chunk, std::uint64_t bytes,
                               std::chrono::microseconds latency) {
   if (chunk >= state_.size()) return false;

@@ -82,6 +82,10 @@ public:
   /// The next chunk for `peer` to fetch, now in flight at it; nullopt when
   /// nothing can be given to it now.
   [[nodiscard]] std::optional<std::uint64_t> next(const std::string& peer, clock::time_point now);
+  /// The chunk `next` would give `peer` from its lane after the one it was
+  /// just given, without giving it: what its session may ask ahead. Nothing
+  /// for a provider without a lane (a partial one) or at its lane's end.
+  [[nodiscard]] std::optional<std::uint64_t> upcoming(const std::string& peer) const;
 
   /// `peer` delivered `chunk` (verified) after `latency`: updates its rates.
   /// Returns true when the chunk should be written, false when another copy

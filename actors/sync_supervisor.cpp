@@ -41,6 +41,7 @@ struct entry {
   std::uint32_t attempts = 0; ///< restarts of the job at boot
   std::uint64_t counted_bytes = 0;
   std::uint64_t counted_chunks = 0;
+  std::uint64_t counted_ahead = 0;
   std::uint64_t counted_restarts = 0;
   clock_type::time_point last_event{};
   session_state last_published = session_state::planning;
@@ -207,6 +208,9 @@ void on_progress(self_pointer self, session_status& s, std::uint64_t latency_us)
   e.counted_bytes = s.bytes_received;
   if (s.chunks_applied > e.counted_chunks) st.stats.chunks_received += s.chunks_applied - e.counted_chunks;
   e.counted_chunks = s.chunks_applied;
+  if (s.chunks_asked_ahead < e.counted_ahead) e.counted_ahead = 0; // a restarted job counts from 0 again
+  st.stats.chunks_asked_ahead += s.chunks_asked_ahead - e.counted_ahead;
+  e.counted_ahead = s.chunks_asked_ahead;
   if (s.retries > e.counted_restarts) st.stats.restarts += s.retries - e.counted_restarts;
   e.counted_restarts = s.retries;
   if (latency_us > 0) {

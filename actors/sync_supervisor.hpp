@@ -40,6 +40,7 @@ struct consumer_stats {
   std::vector<std::pair<std::string, std::uint64_t>> sessions_by_state;
   std::uint64_t bytes_received = 0;
   std::uint64_t chunks_received = 0;
+  std::uint64_t chunks_asked_ahead = 0;
   std::uint64_t verification_failures = 0;
   std::uint64_t failures = 0;
   std::uint64_t restarts = 0;

@@ -250,6 +250,9 @@ std::string render_metrics(const actors::metrics_snapshot& node, const request_s
   counter(out, "snapstream_carried_acks_total",
           "Acks the provider took from 1.3.0 chunk and update requests (no request of their own).",
           node.carried_acks);
+  counter(out, "snapstream_chunks_asked_ahead_total",
+          "Chunks a consumer session requested as soon as the chunk before arrived, before that one was verified.",
+          node.chunks_asked_ahead);
   counter(out, "snapstream_chunks_read_ahead_total",
           "Chunk requests the provider answered from a chunk it read while the one before was on the wire.",
           node.prepared_hits);

@@ -87,6 +87,10 @@ BOOST_AUTO_TEST_CASE(two_nodes_sync_a_64_mib_state_over_loopback_libp2p) {
   BOOST_REQUIRE(metrics.has_value());
   BOOST_TEST(metrics->bytes_received == s.bytes_received);
   BOOST_TEST(metrics->latency_count > *s.total_chunks);
+  // Every chunk after the first was requested the moment the one before it
+  // arrived, before that one was verified (still one request at a time:
+  // no backpressure refusal above).
+  BOOST_TEST(metrics->chunks_asked_ahead + 1 == *s.total_chunks);
 }
 
 BOOST_AUTO_TEST_CASE(a_second_fetch_while_a_request_is_in_flight_gets_backpressure) {
