@@ -368,6 +368,10 @@ result<bool> ingest_records(detail::db_impl& impl, std::uint64_t session, const 
   rocksdb::IngestExternalFileOptions options;
   options.move_files = true;        // hard-linked into the database, not copied
   options.allow_blocking_flush = true;
+  // RocksDB's advice for databases that never go back to a version before
+  // 5.16: a file that needs a sequence number gets it in the MANIFEST, not
+  // by a write into the file after it was synced.
+  options.write_global_seqno = false;
   s = impl.rdb->IngestExternalFile(impl.state, {file.string()}, options);
   if (!s.ok()) return from_status(s, what + ": ingest " + file.string());
   return true;
