@@ -186,6 +186,10 @@ std::optional<std::uint64_t> sync_schedule::next(const std::string& peer, clock:
 std::optional<std::uint64_t> sync_schedule::upcoming(const std::string& peer) const {
   auto it = peers_.find(peer);
   if (it == peers_.end() || !it->second.have.empty()) return std::nullopt;
+  // A partial provider may be given any free chunk, this one too, before
+  // `peer` is asked for it: then the chunk asked ahead is fetched for nothing.
+  for (const auto& [name, q] : peers_)
+    if (!q.have.empty()) return std::nullopt;
   const auto& p = it->second;
   for (std::uint64_t c = p.lane_next; c < p.lane_end; ++c)
     if (state_[c] == chunk_state::free) return c;

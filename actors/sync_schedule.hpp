@@ -84,7 +84,8 @@ public:
   [[nodiscard]] std::optional<std::uint64_t> next(const std::string& peer, clock::time_point now);
   /// The chunk `next` would give `peer` from its lane after the one it was
   /// just given, without giving it: what its session may ask ahead. Nothing
-  /// for a provider without a lane (a partial one) or at its lane's end.
+  /// for a provider without a lane (a partial one), at its lane's end, or
+  /// while the job has a partial provider (which may take that chunk first).
   [[nodiscard]] std::optional<std::uint64_t> upcoming(const std::string& peer) const;
 
   /// `peer` delivered `chunk` (verified) after `latency`: updates its rates.
