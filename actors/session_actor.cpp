@@ -398,6 +398,16 @@ caf::result<T> take(self_pointer self, work_item w) {
   return rp;
 }
 
+/// The work of fetching chunk `index`.
+work_item chunk_work(std::uint64_t index, std::chrono::milliseconds timeout, std::optional<std::uint64_t> then) {
+  work_item w;
+  w.kind = step::chunk;
+  w.index = index;
+  w.timeout = timeout;
+  w.then = then;
+  return w;
+}
+
 /// Requests the job's next chunk before it asks for it: right after the
 /// previous chunk's response, so the wire carries it while that chunk is
 /// verified and handed over (still one request in flight). Only for a
@@ -405,10 +415,7 @@ caf::result<T> take(self_pointer self, work_item w) {
 void ask_ahead(self_pointer self, std::uint64_t index, std::chrono::milliseconds timeout) {
   auto& st = self->state;
   if (st.done || st.closing || st.start.manual || st.resume_handshake || !st.plan || st.work || st.ready) return;
-  work_item w;
-  w.kind = step::chunk;
-  w.index = index;
-  w.timeout = timeout;
+  work_item w = chunk_work(index, timeout, std::nullopt);
   w.ahead = true;
   w.asked_ahead = true;
   st.work = std::move(w);
@@ -688,12 +695,7 @@ session_actor::behavior_type session(self_pointer self, std::shared_ptr<const se
         st.owes_ready = true;
         return to_caf_error(backpressure_error(st));
       }
-      work_item w;
-      w.kind = step::chunk;
-      w.index = c.index;
-      w.timeout = c.timeout;
-      w.then = c.then;
-      return take<delivered_chunk>(self, std::move(w));
+      return take<delivered_chunk>(self, chunk_work(c.index, c.timeout, c.then));
     },
     [self](use_plan_atom, std::shared_ptr<const snapshot::plan>& plan, std::uint64_t pages_per_chunk) {
       self->state.plan = std::move(plan);

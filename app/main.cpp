@@ -6,8 +6,8 @@
 
 #include <array>
 #include <exception>
-#include <malloc.h>
 #include <iostream>
+#include <malloc.h>
 #include <string>
 #include <vector>
 

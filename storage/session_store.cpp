@@ -308,11 +308,6 @@ result<void> session_store::save_provider(const provider_session_record& p) {
 
 namespace {
 
-/// Writes the chunk's records into an SST file (synced by Finish) and ingests
-/// it into the state: one atomic, durable step that bypasses the WAL, the
-/// memtable and the flush. false (and nothing ingested, the file removed)
-/// when the records are not in strictly ascending key order, which SST files
-/// require: the caller then writes them in its batch.
 // Whether LZ4 would shrink the chunk's records enough to be kept: RocksDB
 // stores a compressed block only when it is at least 1/8 smaller than the
 // raw one, else it keeps the raw block and the compression was CPU spent for
@@ -334,6 +329,11 @@ bool worth_compressing(const snapshot::verified_chunk& chunk) {
   return n > 0 && static_cast<std::size_t>(n) < sample.size() - sample.size() / 8;
 }
 
+/// Writes the chunk's records into an SST file (synced by Finish) and ingests
+/// it into the state: one atomic, durable step that bypasses the WAL, the
+/// memtable and the flush. false (and nothing ingested, the file removed)
+/// when the records are not in strictly ascending key order, which SST files
+/// require: the caller then writes them in its batch.
 result<bool> ingest_records(detail::db_impl& impl, std::uint64_t session, const snapshot::verified_chunk& chunk,
                             const std::string& what) {
   if (auto s = impl.check_space(chunk.page_bytes + 4096); !s.ok()) return from_status(s, what);

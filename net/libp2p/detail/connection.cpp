@@ -208,18 +208,10 @@ negotiation_channel connection::upgrade_channel(bool encrypted, clock::time_poin
   return c;
 }
 
-awaitable<result<void>> connection::negotiate_raw(bool dialer, std::string protocol, bool encrypted,
-                                                  clock::time_point deadline) {
-  auto channel = upgrade_channel(encrypted, deadline);
-  std::vector<std::string> protocols{std::move(protocol)};
-  if (dialer) {
-    libp2p::multistream_dialer machine(std::move(protocols));
-    byte_buffer opening;
-    machine.start(opening);
-    co_return co_await run_negotiation(machine, std::move(opening), std::move(channel));
-  }
-  libp2p::multistream_listener machine(std::move(protocols));
-  co_return co_await run_negotiation(machine, byte_buffer(), std::move(channel));
+awaitable<result<void>> connection::listen_upgrade(std::string protocol, bool encrypted,
+                                                    clock::time_point deadline) {
+  libp2p::multistream_listener machine({std::move(protocol)});
+  co_return co_await run_negotiation(machine, byte_buffer(), upgrade_channel(encrypted, deadline));
 }
 
 awaitable<result<void>> connection::secure(libp2p::noise_handshake hs, clock::time_point deadline) {
@@ -294,11 +286,11 @@ awaitable<result<void>> connection::upgrade(std::optional<libp2p::peer_id> expec
   if (outbound_) {
     if (auto r = co_await dial_upgrade(std::move(expected), deadline); !r) co_return r;
   } else {
-    if (auto r = co_await negotiate_raw(false, std::string(libp2p::noise_protocol_id), false, deadline); !r) {
+    if (auto r = co_await listen_upgrade(std::string(libp2p::noise_protocol_id), false, deadline); !r) {
       co_return r;
     }
     if (auto r = co_await secure(libp2p::noise_handshake::responder(host_->identity_), deadline); !r) co_return r;
-    if (auto r = co_await negotiate_raw(false, std::string(libp2p::yamux_protocol_id), true, deadline); !r) {
+    if (auto r = co_await listen_upgrade(std::string(libp2p::yamux_protocol_id), true, deadline); !r) {
       co_return r;
     }
   }

@@ -154,8 +154,10 @@ private:
   boost::asio::awaitable<result<void>> write_raw(bytes_view data, clock::time_point deadline);
   boost::asio::awaitable<result<void>> write_sealed(bytes_view plain, clock::time_point deadline);
   boost::asio::awaitable<result<void>> read_plain(clock::time_point deadline);
-  boost::asio::awaitable<result<void>> negotiate_raw(bool dialer, std::string protocol, bool encrypted,
-                                                     clock::time_point deadline);
+  /// The listener's side of one upgrade negotiation (`protocol` alone), on
+  /// the raw or the sealed socket; the dialer's side is `dial_upgrade`.
+  boost::asio::awaitable<result<void>> listen_upgrade(std::string protocol, bool encrypted,
+                                                      clock::time_point deadline);
   /// The socket as a negotiation channel during the upgrade, raw or sealed.
   [[nodiscard]] negotiation_channel upgrade_channel(bool encrypted, clock::time_point deadline);
   /// Stream `st` as a negotiation channel: a refusal resets it.
