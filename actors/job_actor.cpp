@@ -660,6 +660,8 @@ void start_chunks(self_pointer self) {
     // can serve each other. A lone provider streams in index order (rpp's
     // acks are in order).
     if (st.providers.size() > 1) st.schedule->set_origin(st.rng());
+    // Rarest first breaks ties in an order of this job's own.
+    st.schedule->shuffle(st.rng());
     st.taken.assign(st.ledger->chunk_count(), false);
     for (const auto c : applied) st.taken[c] = true;
     for (const auto& name : st.order) {
@@ -695,7 +697,8 @@ void ask_chunk(self_pointer self, provider& p, std::uint64_t chunk) {
   p.state = "fetching";
   const auto peer = p.peer;
   const auto timeout = st.schedule->timeout(peer);
-  self->request(*p.session, timeout + 10s, chunk_atom::value, chunk_wanted{chunk, timeout, st.schedule->upcoming(peer)})
+  const auto then = st.schedule->name_ahead(peer);
+  self->request(*p.session, timeout + 10s, chunk_atom::value, chunk_wanted{chunk, timeout, then})
     .then([self, peer](delivered_chunk& d) { on_chunk(self, peer, d); },
           [self, peer, chunk](caf::error& e) {
             auto& st = self->state;
@@ -784,7 +787,13 @@ void on_chunk(self_pointer self, const std::string& peer, delivered_chunk& d) {
   if (p.state == "demoted" || p.state == "fetching") p.state = "idle";
   const auto index = d.index;
   if (d.asked_ahead) ++st.chunks_asked_ahead;
-  if (!st.schedule->delivered(peer, index, d.bytes->size(), d.latency) || st.ledger->applied(index)) {
+  const bool fresh = st.schedule->delivered(peer, index, d.bytes->size(), d.latency) && !st.ledger->applied(index);
+  if (log::enabled(log::level::debug))
+    log::debug("job", "chunk_delivered",
+               {{"session", st.record.session_id}, {"peer", peer}, {"chunk", index},
+                {"latency_ms", static_cast<double>(d.latency.count()) / 1000.0}, {"written", fresh},
+                {"written_so_far", st.schedule->written_count()}});
+  if (!fresh) {
     drive(self); // a late copy of a chunk another provider delivered first
     return;
   }

@@ -156,7 +156,7 @@ struct delivered_update {
 struct chunk_wanted {
   std::uint64_t index = 0;
   std::chrono::milliseconds timeout{60'000};
-  /// The chunk the job expects to ask next (its schedule's `upcoming`): the
+  /// The chunk the job expects to ask next (its schedule's `name_ahead`): the
   /// session requests it the moment this chunk's response is in, before
   /// this chunk is verified, and holds it until the job asks for it.
   std::optional<std::uint64_t> then;

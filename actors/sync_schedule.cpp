@@ -1,12 +1,13 @@
 #include "actors/sync_schedule.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace snapstream::actors {
 
 sync_schedule::sync_schedule(std::uint64_t chunk_count, const std::vector<std::uint64_t>& applied,
                              schedule_config config)
-  : config_(config), state_(chunk_count, chunk_state::free) {
+  : config_(config), state_(chunk_count, chunk_state::free), holders_(chunk_count, 0) {
   for (const auto c : applied) {
     if (c < state_.size() && state_[c] != chunk_state::written) {
       state_[c] = chunk_state::written;
@@ -17,10 +18,17 @@ sync_schedule::sync_schedule(std::uint64_t chunk_count, const std::vector<std::u
 
 void sync_schedule::add_peer(const std::string& peer) { peers_.try_emplace(peer); }
 
+void sync_schedule::count_holdings(const peer_entry& p, int sign) {
+  for (std::uint64_t c = 0; c < p.have.size(); ++c)
+    if (p.have[c]) holders_[c] = static_cast<std::uint32_t>(static_cast<int>(holders_[c]) + sign);
+}
+
 void sync_schedule::set_have(const std::string& peer, std::vector<bool> have) {
   auto& p = peers_[peer];
   if (!have.empty() && have.size() != state_.size()) have.clear();
+  count_holdings(p, -1);
   p.have = std::move(have);
+  count_holdings(p, +1);
   if (!p.have.empty()) p.lane_next = p.lane_end = 0; // a partial provider works without a lane
 }
 
@@ -28,7 +36,11 @@ void sync_schedule::lacks(const std::string& peer, std::uint64_t chunk) {
   auto it = peers_.find(peer);
   if (it == peers_.end() || chunk >= state_.size()) return;
   auto& p = it->second;
-  if (p.have.empty()) p.have.assign(state_.size(), true);
+  if (p.have.empty()) {
+    p.have.assign(state_.size(), true);
+    count_holdings(p, +1);
+  }
+  if (p.have[chunk]) --holders_[chunk];
   p.have[chunk] = false;
   p.lane_next = p.lane_end = 0;
 }
@@ -110,22 +122,42 @@ bool sync_schedule::split_a_lane(const std::string& peer, peer_entry& p) {
   return true;
 }
 
-std::optional<std::uint64_t> sync_schedule::for_partial(const std::string& peer, const peer_entry& p) const {
+bool sync_schedule::any_partial() const {
+  return std::any_of(peers_.begin(), peers_.end(), [](const auto& e) { return !e.second.have.empty(); });
+}
+
+namespace {
+
+/// A fixed permutation of chunk indices per salt (splitmix64's finaliser).
+std::uint64_t tie_order(std::uint64_t chunk, std::uint64_t salt) noexcept {
+  std::uint64_t z = chunk + salt + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+} // namespace
+
+bool sync_schedule::named_ahead_by_other(std::uint64_t chunk, const std::string& peer) const {
+  for (const auto& [name, q] : peers_)
+    if (q.ahead == chunk && name != peer) return true;
+  return false;
+}
+
+std::optional<std::uint64_t> sync_schedule::rarest(const std::string& peer, const peer_entry& p) const {
   std::optional<std::uint64_t> best;
-  std::uint64_t best_score = 0;
+  std::uint32_t best_holders = 0;
+  std::uint64_t best_tie = 0;
   for (std::uint64_t c = 0; c < state_.size(); ++c) {
     if (state_[c] != chunk_state::free || !holds(p, c)) continue;
-    // How long the lane holding `c` would take to reach it; a chunk in no
-    // lane would never be reached: it scores highest.
-    std::uint64_t score = state_.size() + 1;
-    for (const auto& [name, q] : peers_) {
-      if (name == peer || c < q.lane_next || c >= q.lane_end) continue;
-      score = c - q.lane_next + 1;
-      break;
-    }
-    if (!best || score > best_score) {
+    const std::uint32_t h = holders_[c];
+    if (best && h > best_holders) continue;
+    if (named_ahead_by_other(c, peer)) continue;
+    const std::uint64_t tie = tie_order(c, salt_);
+    if (!best || h < best_holders || tie < best_tie) {
       best = c;
-      best_score = score;
+      best_holders = h;
+      best_tie = tie;
     }
   }
   return best;
@@ -171,9 +203,11 @@ std::optional<std::uint64_t> sync_schedule::next(const std::string& peer, clock:
   if (it == peers_.end()) return std::nullopt;
   auto& p = it->second;
   std::optional<std::uint64_t> c;
-  if (!p.have.empty()) {
-    c = for_partial(peer, p);
-  } else {
+  // The chunk named ahead first: its session may have asked for it already.
+  if (const auto a = std::exchange(p.ahead, std::nullopt); a && state_[*a] == chunk_state::free && holds(p, *a))
+    c = a;
+  if (!c && any_partial()) c = rarest(peer, p);
+  if (!c && p.have.empty() && !any_partial()) {
     c = from_lane(peer, p);
     if (!c && take_free_run(peer, p)) c = from_lane(peer, p);
     if (!c && split_a_lane(peer, p)) c = from_lane(peer, p);
@@ -183,16 +217,20 @@ std::optional<std::uint64_t> sync_schedule::next(const std::string& peer, clock:
   return c;
 }
 
-std::optional<std::uint64_t> sync_schedule::upcoming(const std::string& peer) const {
+std::optional<std::uint64_t> sync_schedule::name_ahead(const std::string& peer) {
   auto it = peers_.find(peer);
-  if (it == peers_.end() || !it->second.have.empty()) return std::nullopt;
-  // A partial provider may be given any free chunk, this one too, before
-  // `peer` is asked for it: then the chunk asked ahead is fetched for nothing.
-  for (const auto& [name, q] : peers_)
-    if (!q.have.empty()) return std::nullopt;
-  const auto& p = it->second;
-  for (std::uint64_t c = p.lane_next; c < p.lane_end; ++c)
-    if (state_[c] == chunk_state::free) return c;
+  if (it == peers_.end()) return std::nullopt;
+  auto& p = it->second;
+  p.ahead.reset();
+  // A partial provider may be given any free chunk before `peer` is asked
+  // for it: then the chunk asked ahead would be fetched for nothing.
+  if (!p.have.empty() || any_partial()) return std::nullopt;
+  for (std::uint64_t c = p.lane_next; c < p.lane_end; ++c) {
+    if (state_[c] == chunk_state::free) {
+      p.ahead = c;
+      return c;
+    }
+  }
   return std::nullopt;
 }
 
@@ -247,7 +285,10 @@ void sync_schedule::release(const std::string& peer) {
     f = flights_.erase(f);
     if (state_[chunk] == chunk_state::in_flight && flights_.count(chunk) == 0) state_[chunk] = chunk_state::free;
   }
-  if (auto it = peers_.find(peer); it != peers_.end()) it->second.lane_next = it->second.lane_end = 0;
+  if (auto it = peers_.find(peer); it != peers_.end()) {
+    it->second.lane_next = it->second.lane_end = 0;
+    it->second.ahead.reset();
+  }
 }
 
 void sync_schedule::demote(const std::string& peer) {
@@ -256,7 +297,10 @@ void sync_schedule::demote(const std::string& peer) {
 
 void sync_schedule::remove(const std::string& peer) {
   release(peer);
-  peers_.erase(peer);
+  if (auto it = peers_.find(peer); it != peers_.end()) {
+    count_holdings(it->second, -1);
+    peers_.erase(it);
+  }
 }
 
 std::chrono::milliseconds sync_schedule::timeout(const std::string& peer) const {

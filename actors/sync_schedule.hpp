@@ -23,14 +23,18 @@
 /// no sample yet gets max_timeout.
 ///
 /// A provider that holds only some chunks (a peer still syncing the same
-/// snapshot) is given `have`; it is then only asked for chunks it holds, and
-/// it works without a lane: it takes the free chunk it holds that the lanes'
-/// owners would reach last (a chunk in no lane first), so what a peer still
-/// syncing offers goes to us while the full providers stream the rest.
+/// snapshot) is given `have`; it is then only asked for chunks it holds.
+/// While the job has such a *partial* provider, lanes give way to *rarest
+/// first*, as in BitTorrent: every provider, full or partial, is given the
+/// free chunk it holds that the fewest partial providers hold, ties broken
+/// in an order of the job's own (`shuffle`). So a full provider (a seed
+/// every node syncs from) sends chunks no other node has yet, the nodes
+/// trade the rest among themselves, and nodes syncing at once from one seed
+/// do not all ask it for the same chunk.
 ///
 /// `set_origin` starts the first lane at a chunk other than 0 (the chunks
 /// before it come last). Nodes that sync one snapshot at once from one seed
-/// then hold different chunks early and can serve each other.
+/// then hold different chunks before their peers' holdings are known.
 
 #include <chrono>
 #include <cstdint>
@@ -73,6 +77,9 @@ public:
   void set_have(const std::string& peer, std::vector<bool> have);
   /// The first lane starts at `chunk` (mod the chunk count) instead of 0.
   void set_origin(std::uint64_t chunk) noexcept { origin_ = state_.empty() ? 0 : chunk % state_.size(); }
+  /// Ties between equally rare chunks are broken in an order drawn from
+  /// `seed` (each job its own, so jobs on different nodes differ).
+  void shuffle(std::uint64_t seed) noexcept { salt_ = seed; }
   /// `peer` answered "not yet" for `chunk`: do not ask it again for it.
   void lacks(const std::string& peer, std::uint64_t chunk);
   /// True when `peer` may still hold a chunk that is not written (partial
@@ -83,10 +90,12 @@ public:
   /// nothing can be given to it now.
   [[nodiscard]] std::optional<std::uint64_t> next(const std::string& peer, clock::time_point now);
   /// The chunk `next` would give `peer` from its lane after the one it was
-  /// just given, without giving it: what its session may ask ahead. Nothing
-  /// for a provider without a lane (a partial one), at its lane's end, or
-  /// while the job has a partial provider (which may take that chunk first).
-  [[nodiscard]] std::optional<std::uint64_t> upcoming(const std::string& peer) const;
+  /// just given: what its session may ask ahead. It is kept for `peer`: no
+  /// other provider is given it (bar a late duplicate), and `peer`'s next
+  /// `next` gives it while it is still free, also once rarest first took
+  /// over. Nothing for a provider without a lane (a partial one), at its
+  /// lane's end, or while the job has a partial provider.
+  [[nodiscard]] std::optional<std::uint64_t> name_ahead(const std::string& peer);
 
   /// `peer` delivered `chunk` (verified) after `latency`: updates its rates.
   /// Returns true when the chunk should be written, false when another copy
@@ -110,6 +119,10 @@ public:
 
   [[nodiscard]] std::chrono::milliseconds timeout(const std::string& peer) const;
   [[nodiscard]] peer_rates rates(const std::string& peer) const;
+  /// How many partial providers hold `chunk` by their last `have`.
+  [[nodiscard]] std::uint32_t holders(std::uint64_t chunk) const noexcept {
+    return chunk < holders_.size() ? holders_[chunk] : 0;
+  }
   /// Chunks `peer` has in flight (usually one).
   [[nodiscard]] std::vector<std::uint64_t> in_flight(const std::string& peer) const;
   [[nodiscard]] std::uint64_t chunk_count() const noexcept { return state_.size(); }
@@ -129,6 +142,7 @@ private:
     std::uint64_t lane_next = 0;
     std::uint64_t lane_end = 0; ///< empty lane when lane_next >= lane_end
     std::vector<bool> have;     ///< empty: every chunk
+    std::optional<std::uint64_t> ahead; ///< named ahead by `name_ahead`, not yet given
     peer_rates rates;
   };
 
@@ -136,7 +150,10 @@ private:
   [[nodiscard]] bool in_some_lane(std::uint64_t chunk, const std::string& except) const;
   [[nodiscard]] std::optional<std::uint64_t> from_lane(const std::string& peer, peer_entry& p);
   [[nodiscard]] bool take_free_run(const std::string& peer, peer_entry& p);
-  [[nodiscard]] std::optional<std::uint64_t> for_partial(const std::string& peer, const peer_entry& p) const;
+  [[nodiscard]] bool any_partial() const;
+  [[nodiscard]] std::optional<std::uint64_t> rarest(const std::string& peer, const peer_entry& p) const;
+  [[nodiscard]] bool named_ahead_by_other(std::uint64_t chunk, const std::string& peer) const;
+  void count_holdings(const peer_entry& p, int sign);
   [[nodiscard]] bool split_a_lane(const std::string& peer, peer_entry& p);
   [[nodiscard]] std::optional<std::uint64_t> late_chunk(const std::string& peer, const peer_entry& p,
                                                         clock::time_point now) const;
@@ -147,7 +164,9 @@ private:
   std::multimap<std::uint64_t, flight> flights_; ///< chunk -> who fetches it (two while duplicated)
   std::map<std::string, peer_entry> peers_;
   std::uint64_t written_ = 0;
+  std::vector<std::uint32_t> holders_; ///< chunk -> partial providers holding it
   std::uint64_t origin_ = 0;
+  std::uint64_t salt_ = 0;
 };
 
 } // namespace snapstream::actors

@@ -200,60 +200,124 @@ BOOST_AUTO_TEST_CASE(an_origin_starts_the_first_lane_inside_the_snapshot_and_the
   BOOST_TEST(s.all_written());
 }
 
-BOOST_AUTO_TEST_CASE(a_partial_provider_takes_what_the_full_providers_would_reach_last) {
-  // Given a full provider streaming its lane [0, 10) from chunk 0 ...
-  sync_schedule s(10, {});
-  s.add_peer("full");
+BOOST_AUTO_TEST_CASE(with_a_partial_provider_every_provider_takes_the_rarest_chunk_it_holds) {
+  // A seed holding everything, and two peers still syncing: "p1" holds
+  // 0, 1 and 2, "p2" holds 1, 2 and 3; nobody but the seed holds 4 and 5.
+  sync_schedule s(6, {});
+  s.add_peer("seed");
+  s.add_peer("p1");
+  s.add_peer("p2");
+  s.set_have("p1", {true, true, true, false, false, false});
+  s.set_have("p2", {false, true, true, true, false, false});
+  BOOST_TEST(s.holders(0) == 1u);
+  BOOST_TEST(s.holders(1) == 2u);
+  BOOST_TEST(s.holders(4) == 0u);
   const auto now = clock_type::now();
-  BOOST_TEST(*s.next("full", now) == 0u);
-  // ... and a peer still syncing, which holds chunks 1, 3 and 8.
-  s.add_peer("peer");
-  std::vector<bool> have(10, false);
-  have[1] = have[3] = have[8] = true;
-  s.set_have("peer", have);
-  // Then the peer is asked first for the chunk the lane reaches last ...
-  BOOST_TEST(*s.next("peer", now) == 8u);
-  complete(s, "peer", 8);
-  BOOST_TEST(*s.next("peer", now) == 3u);
-  // ... and the full provider skips what the peer fetches.
-  complete(s, "full", 0);
-  BOOST_TEST(*s.next("full", now) == 1u);
-  complete(s, "full", 1);
-  BOOST_TEST(*s.next("full", now) == 2u);
-  complete(s, "full", 2);
-  complete(s, "peer", 3);
-  BOOST_TEST(*s.next("full", now) == 4u);
-  // A chunk in no lane comes before any in a lane: "a" streams [0, 3),
-  // "b" took [3, 6) and went away, so 3 to 5 are in no lane.
-  sync_schedule t(6, {});
-  t.add_peer("a");
-  t.add_peer("b");
-  BOOST_TEST(*t.next("a", now) == 0u);
-  BOOST_TEST(*t.next("b", now) == 3u);
-  t.release("b");
-  t.add_peer("peer");
-  t.set_have("peer", {false, false, true, false, true, false});
-  BOOST_TEST(*t.next("peer", now) == 4u);
-  BOOST_TEST(*t.next("peer", now) == 2u);
+  // The seed sends what only it has ...
+  const std::set<std::uint64_t> only_seed{4, 5};
+  const auto first = s.next("seed", now);
+  BOOST_REQUIRE(first.has_value());
+  BOOST_TEST(only_seed.count(*first) == 1u);
+  // ... each peer what fewer others hold ...
+  BOOST_TEST(*s.next("p1", now) == 0u);
+  BOOST_TEST(*s.next("p2", now) == 3u);
+  const auto second = s.next("seed", now);
+  BOOST_REQUIRE(second.has_value());
+  BOOST_TEST(only_seed.count(*second) == 1u);
+  BOOST_TEST(*second != *first);
+  // ... and what is held twice comes last, from whoever is free.
+  const auto third = s.next("seed", now);
+  BOOST_REQUIRE(third.has_value());
+  BOOST_TEST((*third == 1u || *third == 2u));
+  BOOST_TEST(*s.next("p1", now) == 3u - *third);
+  BOOST_TEST(!s.next("p2", now).has_value());
 }
 
-BOOST_AUTO_TEST_CASE(upcoming_names_what_next_will_give_a_lane_owner_and_nothing_once_a_partial_provider_joins) {
+BOOST_AUTO_TEST_CASE(holdings_are_counted_as_they_grow_shrink_and_leave) {
   sync_schedule s(4, {});
+  s.add_peer("p");
+  s.add_peer("q");
+  s.set_have("p", {true, true, false, false});
+  s.set_have("q", {true, false, false, false});
+  BOOST_TEST(s.holders(0) == 2u);
+  s.set_have("p", {true, true, true, false}); // p fetched chunk 2
+  BOOST_TEST(s.holders(1) == 1u);
+  BOOST_TEST(s.holders(2) == 1u);
+  s.lacks("p", 1); // "not yet" after all
+  BOOST_TEST(s.holders(1) == 0u);
+  s.remove("q");
+  BOOST_TEST(s.holders(0) == 1u);
+  s.set_have("p", {}); // p holds the whole snapshot now: a full provider
+  BOOST_TEST(s.holders(0) == 0u);
+  BOOST_TEST(s.holders(2) == 0u);
+  BOOST_TEST(!s.partial("p"));
+}
+
+BOOST_AUTO_TEST_CASE(equally_rare_chunks_come_in_an_order_of_each_jobs_own) {
+  // Two nodes syncing from the same seed and one peer that holds nothing
+  // yet: every chunk is equally rare, and each node's seed session should
+  // ask for different chunks, not walk them from 0 in step.
+  auto order = [](std::uint64_t seed) {
+    sync_schedule s(64, {});
+    s.shuffle(seed);
+    s.add_peer("seed");
+    s.add_peer("peer");
+    s.set_have("peer", std::vector<bool>(64, false));
+    std::vector<std::uint64_t> got;
+    const auto now = clock_type::now();
+    while (auto c = s.next("seed", now)) {
+      got.push_back(*c);
+      complete(s, "seed", *c);
+    }
+    BOOST_TEST(s.all_written());
+    return got;
+  };
+  const auto a = order(1), b = order(2);
+  BOOST_TEST(a.size() == 64u);
+  BOOST_TEST((a == order(1))); // the same job, the same order
+  BOOST_TEST((std::vector<std::uint64_t>(a.begin(), a.begin() + 8) !=
+              std::vector<std::uint64_t>(b.begin(), b.begin() + 8)));
+  std::vector<std::uint64_t> in_index_order(64);
+  for (std::uint64_t c = 0; c < 64; ++c) in_index_order[c] = c;
+  BOOST_TEST((a != in_index_order));
+}
+
+BOOST_AUTO_TEST_CASE(name_ahead_names_what_next_will_give_a_lane_owner_and_nothing_once_a_partial_provider_joins) {
+  sync_schedule s(4, {});
+  s.shuffle(1); // an order in which chunk 2 comes before chunk 3
   s.add_peer("a");
   const auto now = clock_type::now();
-  BOOST_TEST(!s.upcoming("a").has_value()); // no lane before its first chunk
+  BOOST_TEST(!s.name_ahead("a").has_value()); // no lane before its first chunk
   for (std::uint64_t c = 0; c < 2; ++c) {
     BOOST_TEST(*s.next("a", now) == c);
-    BOOST_TEST(*s.upcoming("a") == c + 1); // what the session asks ahead, and next agrees
+    BOOST_TEST(*s.name_ahead("a") == c + 1); // what the session asks ahead, and next agrees
     complete(s, "a", c);
   }
-  BOOST_TEST(!s.upcoming("nobody").has_value());
-  // A partial provider may be given chunk 3 before "a" is asked for it.
+  BOOST_TEST(!s.name_ahead("nobody").has_value());
+  // "a"'s session asked ahead for chunk 2 when a partial provider joins:
+  // the partial one is not given chunk 2, and "a" still is.
   s.add_peer("p");
   s.set_have("p", {true, true, true, true});
-  BOOST_TEST(*s.next("a", now) == 2u);
-  BOOST_TEST(!s.upcoming("a").has_value());
-  BOOST_TEST(!s.upcoming("p").has_value());
   BOOST_TEST(*s.next("p", now) == 3u);
-  BOOST_TEST(!s.upcoming("a").has_value()); // the lane's end
+  BOOST_TEST(*s.next("a", now) == 2u);
+  // From now on nothing is named ahead: a partial provider may take any chunk.
+  BOOST_TEST(!s.name_ahead("a").has_value());
+  BOOST_TEST(!s.name_ahead("p").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_chunk_named_ahead_is_still_given_to_its_provider_once_rarest_first_takes_over) {
+  sync_schedule s(6, {});
+  s.shuffle(0); // rarest first would take 3, 5, 4 and only then 2
+  s.add_peer("a");
+  const auto now = clock_type::now();
+  BOOST_TEST(*s.next("a", now) == 0u);
+  complete(s, "a", 0);
+  BOOST_TEST(*s.next("a", now) == 1u);
+  BOOST_TEST(*s.name_ahead("a") == 2u); // "a"'s session asks for chunk 2 now
+  complete(s, "a", 1);
+  s.add_peer("p");
+  s.set_have("p", std::vector<bool>(6, false)); // a peer that holds nothing yet
+  // Chunk 2 is on its way: "a" is given it, not what is rarest by now.
+  BOOST_TEST(*s.next("a", now) == 2u);
+  BOOST_TEST(*s.next("a", now) == 3u);
 }
