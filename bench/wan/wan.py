@@ -621,13 +621,25 @@ class Wan:
     def run_bootstrap(self):
         a = self.args
         log(f"bootstrap: 1 seed + {a.bootstrap_nodes - 1} nodes, every uplink {a.bootstrap_mbit} Mbit/s "
-            f"(downlinks {a.bootstrap_down_mbit}), {a.bootstrap_rtt_ms:g} ms round trips")
+            f"(downlinks {a.bootstrap_down_mbit}), {a.bootstrap_rtt_ms:g} ms round trips, "
+            f"{a.bootstrap_repeats} run(s) of each mode")
         out = {"nodes": a.bootstrap_nodes, "mbit": a.bootstrap_mbit, "down_mbit": a.bootstrap_down_mbit,
-               "rtt_ms": a.bootstrap_rtt_ms}
-        for mode in ("star", "swarm"):
-            out[mode] = self.bootstrap(mode)
-        out["speedup"] = out["star"]["all_done_seconds"] / out["swarm"]["all_done_seconds"]
-        log(f"  swarm vs star: {out['speedup']:.2f}x faster until all hold the state")
+               "rtt_ms": a.bootstrap_rtt_ms, "repeats": a.bootstrap_repeats}
+        runs = {"star": [], "swarm": []}
+        for _ in range(a.bootstrap_repeats):  # alternated, so a drift of the machine touches both modes
+            for mode in runs:
+                runs[mode].append(self.bootstrap(mode))
+        for mode, rs in runs.items():
+            by_time = sorted(rs, key=lambda x: x["all_done_seconds"])
+            out[mode] = {"all_done_seconds": stats([x["all_done_seconds"] for x in rs]), "runs": rs,
+                         # the run whose time is the median (the lower middle one of an even count)
+                         "median_run": by_time[(len(by_time) - 1) // 2]}
+        star, swarm = out["star"]["all_done_seconds"], out["swarm"]["all_done_seconds"]
+        out["speedup"] = star["median"] / swarm["median"]
+        out["speedup_min"] = star["min"] / swarm["max"]  # the fastest star against the slowest swarm
+        out["speedup_max"] = star["max"] / swarm["min"]
+        log(f"  swarm vs star: {out['speedup']:.2f}x faster until all hold the state (medians; "
+            f"{out['speedup_min']:.2f}x – {out['speedup_max']:.2f}x)")
         return out
 
     def main(self):
@@ -678,12 +690,12 @@ class Wan:
             data = os.path.join(self.work, "bootstrap.dat")
             with open(data, "w") as f:
                 for mode in ("star", "swarm"):
-                    for i, t in enumerate(sorted(b[mode]["completion_seconds"]), start=1):
+                    for i, t in enumerate(sorted(b[mode]["median_run"]["completion_seconds"]), start=1):
                         f.write(f"{t} {i}\n")
                     f.write("\n\n")
             script = f"""set terminal pngcairo size 900,520
 set output '{os.path.join(out, "wan_bootstrap.png")}'
-set title 'Bootstrapping {b["nodes"] - 1} nodes from one seed ({b["mbit"]} Mbit/s uplinks, {b["rtt_ms"]:g} ms)'
+set title 'Bootstrapping {b["nodes"] - 1} nodes from one seed ({b["mbit"]} Mbit/s uplinks, {b["rtt_ms"]:g} ms; median runs)'
 set xlabel 'seconds since every node started its job'
 set ylabel 'nodes holding the verified state'
 set key bottom right
@@ -813,16 +825,22 @@ plot {", ".join(plots)}
                   f"{b['down_mbit']} Mbit/s), {b['rtt_ms']:g} ms round trips to every node (its relay). The seed "
                   f"holds the state and its snapshot; the {b['nodes'] - 1} others start empty and all start a job at "
                   f"once (1 MiB chunks, 1.3.0): from the seed alone (*star*), or from every other node, each of which "
-                  f"serves the chunks it has while it syncs (*swarm*). One run each; every node ends `verified` with "
-                  f"the seed's digest.", "",
-                  "| mode | all hold the state after | first node | median node | chunks not from the seed (median) |",
-                  "|---|---|---|---|---|"]
+                  f"serves the chunks it has while it syncs (*swarm*). {b['repeats']} run(s) of each mode, "
+                  f"alternated; the first column is the median (min – max), the others are from the median run. "
+                  f"Every node of every run ends `verified` with the seed's digest.", "",
+                  "| mode | all hold the state after | first node | median node | chunks not from the seed (median) "
+                  "| every run |",
+                  "|---|---|---|---|---|---|"]
             for mode in ("star", "swarm"):
-                x = b[mode]
-                L.append(f"| {mode} | {fmt(x['all_done_seconds'], 1)} s | {fmt(min(x['completion_seconds']), 1)} s | "
+                x, t = b[mode]["median_run"], b[mode]["all_done_seconds"]
+                L.append(f"| {mode} | {fmt(t['median'], 1)} s ({fmt(t['min'], 1)} – {fmt(t['max'], 1)}) | "
+                         f"{fmt(min(x['completion_seconds']), 1)} s | "
                          f"{fmt(statistics.median(x['completion_seconds']), 1)} s | "
-                         f"{statistics.median(x['share_not_from_seed']) * 100:.0f}% |")
-            L += ["", f"Swarm against star: **{b['speedup']:.2f}x** faster until every node holds the state.", "",
+                         f"{statistics.median(x['share_not_from_seed']) * 100:.0f}% | "
+                         f"{', '.join(fmt(v, 1) for v in t['runs'])} s |")
+            L += ["", f"Swarm against star: **{b['speedup']:.2f}x** faster until every node holds the state "
+                      f"(ratio of the medians; {b['speedup_min']:.2f}x for the fastest star against the slowest "
+                      f"swarm, {b['speedup_max']:.2f}x the other way round).", "",
                   "![completion times](wan_bootstrap.png)"]
         L.append("")
         return "\n".join(L)
@@ -858,6 +876,8 @@ def main():
     ap.add_argument("--bootstrap-mbit", type=int, default=50, help="every bootstrap node's uplink (Mbit/s)")
     ap.add_argument("--bootstrap-down-mbit", type=int, default=1000, help="every bootstrap node's downlink (Mbit/s)")
     ap.add_argument("--bootstrap-rtt-ms", type=float, default=40, help="round trip to every bootstrap node (ms)")
+    ap.add_argument("--bootstrap-repeats", type=int, default=None, help="runs of each bootstrap mode (default: "
+                    "--repeats)")
     ap.add_argument("--bootstrap-state-mib", type=int, default=None, help="state of the bootstrap section "
                                                                           "(default 64, quick 32)")
     ap.add_argument("--cut-seconds", type=float, default=5, help="how long the link cut lasts")
@@ -870,6 +890,7 @@ def main():
     args.state_mib = args.state_mib or (16 if args.quick else 32)
     args.repeats = args.repeats or (1 if args.quick else 3)
     args.swarm_state_mib = args.swarm_state_mib or (64 if args.quick else 512)
+    args.bootstrap_repeats = args.bootstrap_repeats or args.repeats
     args.bootstrap_state_mib = args.bootstrap_state_mib or (32 if args.quick else 64)
     if os.geteuid() != 0:
         sys.exit("wan: the WAN testbed needs root (network namespaces, veth, tc); run it as root")
