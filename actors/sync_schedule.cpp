@@ -138,13 +138,19 @@ std::uint64_t tie_order(std::uint64_t chunk, std::uint64_t salt) noexcept {
 
 } // namespace
 
-bool sync_schedule::named_ahead_by_other(std::uint64_t chunk, const std::string& peer) const {
-  for (const auto& [name, q] : peers_)
-    if (q.ahead == chunk && name != peer) return true;
+bool sync_schedule::named_ahead_by_other(std::uint64_t chunk, const std::string& peer, clock::time_point now) const {
+  for (const auto& [name, q] : peers_) {
+    if (name == peer || q.ahead != chunk) continue;
+    // Kept for its owner unless the owner is stuck (what it fetches is late).
+    const bool stuck = std::any_of(flights_.begin(), flights_.end(),
+                                   [&](const auto& e) { return e.second.peer == name && late(e.second, now); });
+    if (!stuck) return true;
+  }
   return false;
 }
 
-std::optional<std::uint64_t> sync_schedule::rarest(const std::string& peer, const peer_entry& p) const {
+std::optional<std::uint64_t> sync_schedule::rarest(const std::string& peer, const peer_entry& p,
+                                                   clock::time_point now) const {
   std::optional<std::uint64_t> best;
   std::uint32_t best_holders = 0;
   std::uint64_t best_tie = 0;
@@ -152,9 +158,9 @@ std::optional<std::uint64_t> sync_schedule::rarest(const std::string& peer, cons
     if (state_[c] != chunk_state::free || !holds(p, c)) continue;
     const std::uint32_t h = holders_[c];
     if (best && h > best_holders) continue;
-    if (named_ahead_by_other(c, peer)) continue;
     const std::uint64_t tie = tie_order(c, salt_);
     if (!best || h < best_holders || tie < best_tie) {
+      if (named_ahead_by_other(c, peer, now)) continue; // checked only for a new best: O(peers) a few times
       best = c;
       best_holders = h;
       best_tie = tie;
@@ -163,28 +169,37 @@ std::optional<std::uint64_t> sync_schedule::rarest(const std::string& peer, cons
   return best;
 }
 
+double sync_schedule::late_after_ms(const std::string& owner) const {
+  double expected_ms = 0;
+  if (auto it = peers_.find(owner); it != peers_.end() && it->second.rates.samples > 0) {
+    expected_ms = it->second.rates.latency_ms;
+  } else {
+    // Not measured yet: the job's mean, else what the longest timeout implies.
+    std::size_t measured = 0;
+    for (const auto& [name, q] : peers_) {
+      if (q.rates.samples > 0) {
+        expected_ms += q.rates.latency_ms;
+        ++measured;
+      }
+    }
+    if (measured > 0) expected_ms /= static_cast<double>(measured);
+  }
+  if (expected_ms <= 0) expected_ms = static_cast<double>(config_.max_timeout.count()) / config_.timeout_factor;
+  return config_.late_factor * expected_ms;
+}
+
+bool sync_schedule::late(const flight& f, clock::time_point now) const {
+  return std::chrono::duration<double, std::milli>(now - f.since).count() >= late_after_ms(f.peer);
+}
+
 std::optional<std::uint64_t> sync_schedule::late_chunk(const std::string& peer, const peer_entry& p,
                                                        clock::time_point now) const {
-  double mean_latency = 0;
-  std::size_t measured = 0;
-  for (const auto& [name, q] : peers_) {
-    if (q.rates.samples > 0) {
-      mean_latency += q.rates.latency_ms;
-      ++measured;
-    }
-  }
-  if (measured > 0) mean_latency /= static_cast<double>(measured);
   std::optional<std::uint64_t> best;
   clock::time_point oldest = clock::time_point::max();
   for (const auto& [chunk, f] : flights_) {
     if (f.peer == peer || state_[chunk] != chunk_state::in_flight || flights_.count(chunk) > 1 || !holds(p, chunk))
       continue;
-    const auto owner = peers_.find(f.peer);
-    double expected_ms = mean_latency;
-    if (owner != peers_.end() && owner->second.rates.samples > 0) expected_ms = owner->second.rates.latency_ms;
-    if (expected_ms <= 0) expected_ms = static_cast<double>(config_.max_timeout.count()) / config_.timeout_factor;
-    const double elapsed_ms = std::chrono::duration<double, std::milli>(now - f.since).count();
-    if (elapsed_ms < config_.late_factor * expected_ms) continue;
+    if (!late(f, now)) continue;
     if (f.since < oldest) {
       oldest = f.since;
       best = chunk;
@@ -206,8 +221,9 @@ std::optional<std::uint64_t> sync_schedule::next(const std::string& peer, clock:
   // The chunk named ahead first: its session may have asked for it already.
   if (const auto a = std::exchange(p.ahead, std::nullopt); a && state_[*a] == chunk_state::free && holds(p, *a))
     c = a;
-  if (!c && any_partial()) c = rarest(peer, p);
-  if (!c && p.have.empty() && !any_partial()) {
+  const bool rarest_first = any_partial();
+  if (!c && rarest_first) c = rarest(peer, p, now);
+  if (!c && !rarest_first) {
     c = from_lane(peer, p);
     if (!c && take_free_run(peer, p)) c = from_lane(peer, p);
     if (!c && split_a_lane(peer, p)) c = from_lane(peer, p);

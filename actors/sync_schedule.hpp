@@ -90,11 +90,12 @@ public:
   /// nothing can be given to it now.
   [[nodiscard]] std::optional<std::uint64_t> next(const std::string& peer, clock::time_point now);
   /// The chunk `next` would give `peer` from its lane after the one it was
-  /// just given: what its session may ask ahead. It is kept for `peer`: no
-  /// other provider is given it (bar a late duplicate), and `peer`'s next
-  /// `next` gives it while it is still free, also once rarest first took
-  /// over. Nothing for a provider without a lane (a partial one), at its
-  /// lane's end, or while the job has a partial provider.
+  /// just given: what its session may ask ahead. It is kept for `peer`:
+  /// `peer`'s next `next` gives it while it is still free, also once rarest
+  /// first took over, and rarest first gives it to no other provider unless
+  /// `peer` is stuck (the chunk it fetches is late). Nothing for a provider
+  /// without a lane (a partial one), at its lane's end, or while the job has
+  /// a partial provider.
   [[nodiscard]] std::optional<std::uint64_t> name_ahead(const std::string& peer);
 
   /// `peer` delivered `chunk` (verified) after `latency`: updates its rates.
@@ -151,10 +152,14 @@ private:
   [[nodiscard]] std::optional<std::uint64_t> from_lane(const std::string& peer, peer_entry& p);
   [[nodiscard]] bool take_free_run(const std::string& peer, peer_entry& p);
   [[nodiscard]] bool any_partial() const;
-  [[nodiscard]] std::optional<std::uint64_t> rarest(const std::string& peer, const peer_entry& p) const;
-  [[nodiscard]] bool named_ahead_by_other(std::uint64_t chunk, const std::string& peer) const;
+  [[nodiscard]] std::optional<std::uint64_t> rarest(const std::string& peer, const peer_entry& p,
+                                                    clock::time_point now) const;
+  [[nodiscard]] bool named_ahead_by_other(std::uint64_t chunk, const std::string& peer, clock::time_point now) const;
   void count_holdings(const peer_entry& p, int sign);
   [[nodiscard]] bool split_a_lane(const std::string& peer, peer_entry& p);
+  /// How long a chunk in flight at `owner` may take before it is late.
+  [[nodiscard]] double late_after_ms(const std::string& owner) const;
+  [[nodiscard]] bool late(const flight& f, clock::time_point now) const;
   [[nodiscard]] std::optional<std::uint64_t> late_chunk(const std::string& peer, const peer_entry& p,
                                                         clock::time_point now) const;
   void start(std::uint64_t chunk, const std::string& peer, clock::time_point now);

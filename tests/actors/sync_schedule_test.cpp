@@ -321,3 +321,20 @@ BOOST_AUTO_TEST_CASE(a_chunk_named_ahead_is_still_given_to_its_provider_once_rar
   BOOST_TEST(*s.next("a", now) == 2u);
   BOOST_TEST(*s.next("a", now) == 3u);
 }
+
+BOOST_AUTO_TEST_CASE(a_stuck_provider_does_not_keep_the_chunk_it_named_ahead) {
+  sync_schedule s(4, {});
+  s.shuffle(1); // an order in which chunk 2 comes before chunk 3
+  s.add_peer("a");
+  const auto t0 = clock_type::now();
+  complete(s, "a", *s.next("a", t0)); // chunk 0 in 1 ms
+  BOOST_TEST(*s.next("a", t0) == 1u);
+  BOOST_TEST(*s.name_ahead("a") == 2u);
+  s.add_peer("p");
+  s.set_have("p", {true, true, true, true});
+  // While chunk 1 is on time, chunk 2 stays "a"'s ...
+  BOOST_TEST(*s.next("p", t0) == 3u);
+  s.release_chunk("p", 3);
+  // ... once it is a minute late, "a" is stuck and chunk 2 goes to whoever is free.
+  BOOST_TEST(*s.next("p", t0 + 1min) == 2u);
+}
