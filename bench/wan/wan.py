@@ -235,7 +235,9 @@ class Wan:
                          "--key", self.provider_key])
         self.digest = self.run([self.snapstream, "state", "digest", "--data-dir", self.provider_dir]).strip()
         log(f"state: {out.strip()}; snapshot: {snap.strip()}")
-        self.states[mib] = {"mib": mib, "digest": self.digest, "snapshot": snap.strip()}
+        m = re.search(r"\bbytes=(\d+)", snap)
+        self.states[mib] = {"mib": mib, "digest": self.digest, "snapshot": snap.strip(),
+                            "bytes": int(m.group(1)) if m else mib * MIB}
         return self.states[mib]
 
     def relay_cost(self):
@@ -634,6 +636,15 @@ class Wan:
             out[mode] = {"all_done_seconds": stats([x["all_done_seconds"] for x in rs]), "runs": rs,
                          # the run whose time is the median (the lower middle one of an even count)
                          "median_run": by_time[(len(by_time) - 1) // 2]}
+        # What the uplinks allow at their nominal rate: the star's seed sends
+        # the state to every node; in the swarm the seed sends it at least
+        # once, and all uplinks together carry it to every node but the seed.
+        state_bytes, up = self.states[a.bootstrap_state_mib]["bytes"], a.bootstrap_mbit * 1e6 / 8
+        bounds = {"star": (a.bootstrap_nodes - 1) * state_bytes / up,
+                  "swarm": max(state_bytes / up, (a.bootstrap_nodes - 1) * state_bytes / (a.bootstrap_nodes * up))}
+        for mode, bound in bounds.items():
+            out[mode]["bound_seconds"] = bound
+            out[mode]["ratio_to_bound"] = bound / out[mode]["all_done_seconds"]["median"]
         star, swarm = out["star"]["all_done_seconds"], out["swarm"]["all_done_seconds"]
         out["speedup"] = star["median"] / swarm["median"]
         out["speedup_min"] = star["min"] / swarm["max"]  # the fastest star against the slowest swarm
@@ -828,12 +839,17 @@ plot {", ".join(plots)}
                   f"serves the chunks it has while it syncs (*swarm*). {b['repeats']} run(s) of each mode, "
                   f"alternated; the first column is the median (min – max), the others are from the median run. "
                   f"Every node of every run ends `verified` with the seed's digest.", "",
-                  "| mode | all hold the state after | first node | median node | chunks not from the seed (median) "
-                  "| every run |",
-                  "|---|---|---|---|---|---|"]
+                  f"*Uplinks' bound* is the least time the uplinks allow at their nominal rate: the star's seed "
+                  f"sends the state to each node; in the swarm the seed sends it at least once and all uplinks "
+                  f"together carry it to every node but the seed. *Of the bound* is that bound over the median time.",
+                  "",
+                  "| mode | all hold the state after | uplinks' bound | of the bound | first node | median node | "
+                  "chunks not from the seed (median) | every run |",
+                  "|---|---|---|---|---|---|---|---|"]
             for mode in ("star", "swarm"):
                 x, t = b[mode]["median_run"], b[mode]["all_done_seconds"]
                 L.append(f"| {mode} | {fmt(t['median'], 1)} s ({fmt(t['min'], 1)} – {fmt(t['max'], 1)}) | "
+                         f"{fmt(b[mode].get('bound_seconds'), 1)} s | {pct(b[mode].get('ratio_to_bound'))} | "
                          f"{fmt(min(x['completion_seconds']), 1)} s | "
                          f"{fmt(statistics.median(x['completion_seconds']), 1)} s | "
                          f"{statistics.median(x['share_not_from_seed']) * 100:.0f}% | "
