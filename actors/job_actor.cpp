@@ -660,8 +660,20 @@ void start_chunks(self_pointer self) {
     // can serve each other. A lone provider streams in index order (rpp's
     // acks are in order).
     if (st.providers.size() > 1) st.schedule->set_origin(st.rng());
-    // Rarest first breaks ties in an order of this job's own.
+    // Rarest first breaks ties in an order of this job's own, after a class
+    // of chunks by this node's rank among itself and its peers: nodes that
+    // sync from the same peers at once then ask a common seed for
+    // different chunks.
     st.schedule->shuffle(st.rng());
+    if (st.env->host != nullptr && st.providers.size() > 1) {
+      const auto self_id = st.env->host->local_peer_id().to_string();
+      std::vector<std::string> ids{self_id};
+      for (const auto& [name, p] : st.providers) ids.push_back(name);
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      const auto rank = std::find(ids.begin(), ids.end(), self_id) - ids.begin();
+      st.schedule->set_class(static_cast<std::uint64_t>(rank), ids.size());
+    }
     st.taken.assign(st.ledger->chunk_count(), false);
     for (const auto c : applied) st.taken[c] = true;
     for (const auto& name : st.order) {

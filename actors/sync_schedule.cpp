@@ -122,6 +122,21 @@ bool sync_schedule::split_a_lane(const std::string& peer, peer_entry& p) {
   return true;
 }
 
+void sync_schedule::set_class(std::uint64_t rank, std::uint64_t classes) noexcept {
+  classes_ = std::min<std::uint64_t>(classes, state_.size());
+  if (classes_ <= 1) {
+    classes_ = 0;
+    return;
+  }
+  rank_ = rank % classes_;
+  // The first chunk c with c * classes / n == rank.
+  origin_ = (rank_ * state_.size() + classes_ - 1) / classes_;
+}
+
+std::uint64_t sync_schedule::class_of(std::uint64_t chunk) const noexcept {
+  return classes_ > 1 ? chunk * classes_ / state_.size() : 0;
+}
+
 bool sync_schedule::any_partial() const {
   return std::any_of(peers_.begin(), peers_.end(), [](const auto& e) { return !e.second.have.empty(); });
 }
@@ -153,16 +168,21 @@ std::optional<std::uint64_t> sync_schedule::rarest(const std::string& peer, cons
                                                    clock::time_point now) const {
   std::optional<std::uint64_t> best;
   std::uint32_t best_holders = 0;
+  std::uint64_t best_class = 0;
   std::uint64_t best_tie = 0;
   for (std::uint64_t c = 0; c < state_.size(); ++c) {
     if (state_[c] != chunk_state::free || !holds(p, c)) continue;
     const std::uint32_t h = holders_[c];
     if (best && h > best_holders) continue;
+    // How far the chunk's class is from this job's own, in class order.
+    const std::uint64_t cls = classes_ > 1 ? (class_of(c) + classes_ - rank_) % classes_ : 0;
+    if (best && h == best_holders && cls > best_class) continue;
     const std::uint64_t tie = tie_order(c, salt_);
-    if (!best || h < best_holders || tie < best_tie) {
+    if (!best || h < best_holders || cls < best_class || tie < best_tie) {
       if (named_ahead_by_other(c, peer, now)) continue; // checked only for a new best: O(peers) a few times
       best = c;
       best_holders = h;
+      best_class = cls;
       best_tie = tie;
     }
   }

@@ -27,10 +27,11 @@
 /// While the job has such a *partial* provider, lanes give way to *rarest
 /// first*, as in BitTorrent: every provider, full or partial, is given the
 /// free chunk it holds that the fewest partial providers hold, ties broken
-/// in an order of the job's own (`shuffle`). So a full provider (a seed
-/// every node syncs from) sends chunks no other node has yet, the nodes
-/// trade the rest among themselves, and nodes syncing at once from one seed
-/// do not all ask it for the same chunk.
+/// by the node's class of chunks (`set_class`), then in an order of the
+/// job's own (`shuffle`). So a full provider (a seed every node syncs from)
+/// sends chunks no other node has yet, the nodes trade the rest among
+/// themselves, and nodes syncing at once from one seed do not all ask it
+/// for the same chunk.
 ///
 /// `set_origin` starts the first lane at a chunk other than 0 (the chunks
 /// before it come last). Nodes that sync one snapshot at once from one seed
@@ -80,6 +81,16 @@ public:
   /// Ties between equally rare chunks are broken in an order drawn from
   /// `seed` (each job its own, so jobs on different nodes differ).
   void shuffle(std::uint64_t seed) noexcept { salt_ = seed; }
+  /// Among equally rare chunks, those of class `rank` come first, then
+  /// those of class rank + 1, and so on, wrapping; the shuffled order
+  /// decides within a class. The chunks fall into `classes` contiguous
+  /// blocks of (nearly) equal size, block k being class k; the first lane
+  /// starts at the first chunk of class `rank` (as `set_origin` would). Jobs
+  /// on nodes that know the same peers take different ranks, so while a
+  /// common seed is the only source of many chunks they ask it for
+  /// different ones instead of the same chunk at once. `classes` 0 or 1: no
+  /// classes.
+  void set_class(std::uint64_t rank, std::uint64_t classes) noexcept;
   /// `peer` answered "not yet" for `chunk`: do not ask it again for it.
   void lacks(const std::string& peer, std::uint64_t chunk);
   /// True when `peer` may still hold a chunk that is not written (partial
@@ -152,6 +163,7 @@ private:
   [[nodiscard]] std::optional<std::uint64_t> from_lane(const std::string& peer, peer_entry& p);
   [[nodiscard]] bool take_free_run(const std::string& peer, peer_entry& p);
   [[nodiscard]] bool any_partial() const;
+  [[nodiscard]] std::uint64_t class_of(std::uint64_t chunk) const noexcept;
   [[nodiscard]] std::optional<std::uint64_t> rarest(const std::string& peer, const peer_entry& p,
                                                     clock::time_point now) const;
   [[nodiscard]] bool named_ahead_by_other(std::uint64_t chunk, const std::string& peer, clock::time_point now) const;
@@ -172,6 +184,8 @@ private:
   std::vector<std::uint32_t> holders_; ///< chunk -> partial providers holding it
   std::uint64_t origin_ = 0;
   std::uint64_t salt_ = 0;
+  std::uint64_t classes_ = 0;
+  std::uint64_t rank_ = 0;
 };
 
 } // namespace snapstream::actors

@@ -338,3 +338,44 @@ BOOST_AUTO_TEST_CASE(a_stuck_provider_does_not_keep_the_chunk_it_named_ahead) {
   // ... once it is a minute late, "a" is stuck and chunk 2 goes to whoever is free.
   BOOST_TEST(*s.next("p", t0 + 1min) == 2u);
 }
+
+BOOST_AUTO_TEST_CASE(nodes_of_different_ranks_ask_a_common_seed_for_different_chunks_first) {
+  // Three nodes sync at once from one seed and from each other, none of
+  // them holding anything yet. The 12 chunks fall into 3 classes, [0, 4),
+  // [4, 8) and [8, 12); each node takes its own class from the seed first,
+  // then the next one.
+  auto seed_order = [](std::uint64_t rank, std::uint64_t salt) {
+    sync_schedule s(12, {});
+    s.shuffle(salt);
+    s.set_class(rank, 3);
+    s.add_peer("seed");
+    s.add_peer("other");
+    s.set_have("other", std::vector<bool>(12, false));
+    std::vector<std::uint64_t> got;
+    const auto now = clock_type::now();
+    while (auto c = s.next("seed", now)) {
+      got.push_back(*c);
+      complete(s, "seed", *c);
+    }
+    return got;
+  };
+  for (std::uint64_t rank = 0; rank < 3; ++rank) {
+    const auto got = seed_order(rank, 11 + rank);
+    BOOST_REQUIRE(got.size() == 12u);
+    for (std::size_t i = 0; i < got.size(); ++i)
+      BOOST_TEST(got[i] / 4 == (rank + i / 4) % 3, "rank " << rank << ", pick " << i << ": chunk " << got[i]);
+  }
+  // Before any peer offers chunks, the lane starts at the node's class.
+  sync_schedule lane(12, {});
+  lane.set_class(1, 3);
+  lane.add_peer("seed");
+  BOOST_TEST(*lane.next("seed", clock_type::now()) == 4u);
+  // Rarity still comes first: a chunk another node holds waits, whatever its class.
+  sync_schedule s(6, {});
+  s.set_class(0, 3); // classes [0, 2), [2, 4), [4, 6)
+  s.add_peer("seed");
+  s.add_peer("other");
+  s.set_have("other", {true, false, false, true, false, false});
+  const auto now = clock_type::now();
+  BOOST_TEST(*s.next("seed", now) == 1u);
+}
