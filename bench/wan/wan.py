@@ -603,6 +603,9 @@ class Wan:
                         raise RuntimeError(f"bootstrap {mode}: not done after an hour ({len(done)} of {len(sids)})")
                     time.sleep(0.1)
                 total_chunks = s["total_chunks"]
+                # What crossed the uplinks: the seed's sends and everyone's,
+                # late copies and chunks fetched twice included.
+                served = [metric(node.http.metrics(), "snapstream_snapshot_chunks_served_total") for node in nodes]
             finally:
                 for node in nodes:
                     node.stop()
@@ -617,8 +620,10 @@ class Wan:
         log(f"  {mode}: all {n} hold the verified state after {fmt(max(times), 1)} s (first node "
             f"{fmt(min(times), 1)} s, median {fmt(statistics.median(times), 1)} s); chunks not from the seed: "
             f"median {statistics.median(from_others) * 100:.0f}%; digests equal")
+        log(f"  {mode}: the seed sent {int(served[0])} chunks, all nodes {int(sum(served))}, for "
+            f"{(n - 1) * total_chunks} chunks received")
         return {"completion_seconds": times, "all_done_seconds": max(times), "share_not_from_seed": from_others,
-                "chunks": total_chunks}
+                "chunks": total_chunks, "seed_sent": served[0], "all_sent": sum(served)}
 
     def run_bootstrap(self):
         a = self.args
@@ -841,11 +846,15 @@ plot {", ".join(plots)}
                   f"Every node of every run ends `verified` with the seed's digest.", "",
                   f"*Uplinks' bound* is the least time the uplinks allow at their nominal rate: the star's seed "
                   f"sends the state to each node; in the swarm the seed sends it at least once and all uplinks "
-                  f"together carry it to every node but the seed. *Of the bound* is that bound over the median time.",
+                  f"together carry it to every node but the seed. *Of the bound* is that bound over the median time. "
+                  f"The snapshot has {b['star']['median_run']['chunks']} chunks, so the nodes receive "
+                  f"{(b['nodes'] - 1) * b['star']['median_run']['chunks']}; *sent* counts what the providers served "
+                  f"(`snapstream_snapshot_chunks_served_total`), copies that arrived late included: a seed that "
+                  f"sent each chunk once would have sent {b['star']['median_run']['chunks']}.",
                   "",
                   "| mode | all hold the state after | uplinks' bound | of the bound | first node | median node | "
-                  "chunks not from the seed (median) | every run |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "chunks not from the seed (median) | chunks the seed sent | chunks sent in all | every run |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
             for mode in ("star", "swarm"):
                 x, t = b[mode]["median_run"], b[mode]["all_done_seconds"]
                 L.append(f"| {mode} | {fmt(t['median'], 1)} s ({fmt(t['min'], 1)} – {fmt(t['max'], 1)}) | "
@@ -853,6 +862,7 @@ plot {", ".join(plots)}
                          f"{fmt(min(x['completion_seconds']), 1)} s | "
                          f"{fmt(statistics.median(x['completion_seconds']), 1)} s | "
                          f"{statistics.median(x['share_not_from_seed']) * 100:.0f}% | "
+                         f"{int(x.get('seed_sent', 0))} | {int(x.get('all_sent', 0))} | "
                          f"{', '.join(fmt(v, 1) for v in t['runs'])} s |")
             L += ["", f"Swarm against star: **{b['speedup']:.2f}x** faster until every node holds the state "
                       f"(ratio of the medians; {b['speedup_min']:.2f}x for the fastest star against the slowest "
