@@ -101,21 +101,26 @@ bool sync_schedule::take_free_run(const std::string& peer, peer_entry& p) {
   return true;
 }
 
-bool sync_schedule::split_a_lane(const std::string& peer, peer_entry& p) {
+bool sync_schedule::split_a_lane(const std::string& peer, peer_entry& p, clock::time_point now) {
   // The victim keeps the lower half; a lane of one chunk is taken whole (its
-  // owner is busy with the chunk before it).
+  // owner is busy with the chunk before it). The chunk its session asked
+  // ahead stays with it, unless it is stuck.
   peer_entry* victim = nullptr;
-  std::uint64_t largest = 0;
+  std::uint64_t largest = 0, victim_from = 0;
   for (auto& [name, q] : peers_) {
     if (name == peer || q.lane_next >= q.lane_end) continue;
-    const std::uint64_t left = q.lane_end - q.lane_next;
+    std::uint64_t from = q.lane_next;
+    if (q.ahead && *q.ahead >= from && *q.ahead < q.lane_end && !stuck(name, now)) from = *q.ahead + 1;
+    if (from >= q.lane_end) continue;
+    const std::uint64_t left = q.lane_end - from;
     if (left > largest) {
       largest = left;
       victim = &q;
+      victim_from = from;
     }
   }
   if (victim == nullptr) return false;
-  const std::uint64_t mid = victim->lane_next + largest / 2;
+  const std::uint64_t mid = victim_from + largest / 2;
   p.lane_next = mid;
   p.lane_end = victim->lane_end;
   victim->lane_end = mid;
@@ -153,13 +158,15 @@ std::uint64_t tie_order(std::uint64_t chunk, std::uint64_t salt) noexcept {
 
 } // namespace
 
+bool sync_schedule::stuck(const std::string& owner, clock::time_point now) const {
+  return std::any_of(flights_.begin(), flights_.end(),
+                     [&](const auto& e) { return e.second.peer == owner && late(e.second, now); });
+}
+
 bool sync_schedule::named_ahead_by_other(std::uint64_t chunk, const std::string& peer, clock::time_point now) const {
   for (const auto& [name, q] : peers_) {
-    if (name == peer || q.ahead != chunk) continue;
     // Kept for its owner unless the owner is stuck (what it fetches is late).
-    const bool stuck = std::any_of(flights_.begin(), flights_.end(),
-                                   [&](const auto& e) { return e.second.peer == name && late(e.second, now); });
-    if (!stuck) return true;
+    if (name != peer && q.ahead == chunk && !stuck(name, now)) return true;
   }
   return false;
 }
@@ -239,14 +246,16 @@ std::optional<std::uint64_t> sync_schedule::next(const std::string& peer, clock:
   auto& p = it->second;
   std::optional<std::uint64_t> c;
   // The chunk named ahead first: its session may have asked for it already.
-  if (const auto a = std::exchange(p.ahead, std::nullopt); a && state_[*a] == chunk_state::free && holds(p, *a))
+  if (const auto a = std::exchange(p.ahead, std::nullopt); a && state_[*a] == chunk_state::free && holds(p, *a)) {
     c = a;
+    if (p.lane_next == *a) ++p.lane_next;
+  }
   const bool rarest_first = any_partial();
   if (!c && rarest_first) c = rarest(peer, p, now);
   if (!c && !rarest_first) {
     c = from_lane(peer, p);
     if (!c && take_free_run(peer, p)) c = from_lane(peer, p);
-    if (!c && split_a_lane(peer, p)) c = from_lane(peer, p);
+    if (!c && split_a_lane(peer, p, now)) c = from_lane(peer, p);
   }
   if (!c) c = late_chunk(peer, p, now);
   if (c) start(*c, peer, now);

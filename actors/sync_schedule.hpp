@@ -103,8 +103,9 @@ public:
   /// The chunk `next` would give `peer` from its lane after the one it was
   /// just given: what its session may ask ahead. It is kept for `peer`:
   /// `peer`'s next `next` gives it while it is still free, also once rarest
-  /// first took over, and rarest first gives it to no other provider unless
-  /// `peer` is stuck (the chunk it fetches is late). Nothing for a provider
+  /// first took over, and neither rarest first nor a split of `peer`'s lane
+  /// gives it to another provider unless `peer` is stuck (the chunk it
+  /// fetches is late). Nothing for a provider
   /// without a lane (a partial one), at its lane's end, or while the job has
   /// a partial provider.
   [[nodiscard]] std::optional<std::uint64_t> name_ahead(const std::string& peer);
@@ -166,9 +167,11 @@ private:
   [[nodiscard]] std::uint64_t class_of(std::uint64_t chunk) const noexcept;
   [[nodiscard]] std::optional<std::uint64_t> rarest(const std::string& peer, const peer_entry& p,
                                                     clock::time_point now) const;
+  /// True when a chunk in flight at `owner` is late.
+  [[nodiscard]] bool stuck(const std::string& owner, clock::time_point now) const;
   [[nodiscard]] bool named_ahead_by_other(std::uint64_t chunk, const std::string& peer, clock::time_point now) const;
   void count_holdings(const peer_entry& p, int sign);
-  [[nodiscard]] bool split_a_lane(const std::string& peer, peer_entry& p);
+  [[nodiscard]] bool split_a_lane(const std::string& peer, peer_entry& p, clock::time_point now);
   /// How long a chunk in flight at `owner` may take before it is late.
   [[nodiscard]] double late_after_ms(const std::string& owner) const;
   [[nodiscard]] bool late(const flight& f, clock::time_point now) const;

@@ -379,3 +379,16 @@ BOOST_AUTO_TEST_CASE(nodes_of_different_ranks_ask_a_common_seed_for_different_ch
   const auto now = clock_type::now();
   BOOST_TEST(*s.next("seed", now) == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(a_lane_split_leaves_its_owner_the_chunk_it_asked_ahead) {
+  sync_schedule s(2, {});
+  s.add_peer("a");
+  s.add_peer("b");
+  const auto t0 = clock_type::now();
+  BOOST_TEST(*s.next("a", t0) == 0u);
+  BOOST_TEST(*s.name_ahead("a") == 1u); // "a"'s session asks for chunk 1 as chunk 0 arrives
+  // "b" runs dry: "a"'s lane has nothing left but the chunk on its way.
+  BOOST_TEST(!s.next("b", t0).has_value());
+  // Once "a" is stuck (chunk 0 a minute late), "b" takes chunk 1 after all.
+  BOOST_TEST(*s.next("b", t0 + 1min) == 1u);
+}
