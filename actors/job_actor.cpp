@@ -655,15 +655,15 @@ void start_chunks(self_pointer self) {
     auto cfg = st.config.schedule;
     cfg.max_timeout = st.env->config.request_timeout;
     st.schedule.emplace(st.ledger->chunk_count(), applied, cfg);
-    // Among several peers, start the first lane at a random chunk: nodes
-    // that sync from one seed at once then hold different chunks early and
-    // can serve each other. A lone provider streams in index order (rpp's
-    // acks are in order).
+    // Among several peers, the first lane starts inside the snapshot, at
+    // the first chunk of this node's class, and rarest first breaks ties by
+    // that class, then in an order of this job's own. The class is this
+    // node's rank among itself and its peers: nodes that sync from the same
+    // peers at once hold different chunks early and ask a common seed for
+    // different ones. Without a host (tests) the lane starts at a random
+    // chunk. A lone provider streams in index order (rpp's acks are in
+    // order).
     if (st.providers.size() > 1) st.schedule->set_origin(st.rng());
-    // Rarest first breaks ties in an order of this job's own, after a class
-    // of chunks by this node's rank among itself and its peers: nodes that
-    // sync from the same peers at once then ask a common seed for
-    // different chunks.
     st.schedule->shuffle(st.rng());
     if (st.env->host != nullptr && st.providers.size() > 1) {
       const auto self_id = st.env->host->local_peer_id().to_string();
