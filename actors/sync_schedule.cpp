@@ -269,7 +269,7 @@ std::optional<std::uint64_t> sync_schedule::name_ahead(const std::string& peer) 
   p.ahead.reset();
   // A partial provider may be given any free chunk before `peer` is asked
   // for it: then the chunk asked ahead would be fetched for nothing.
-  if (!p.have.empty() || any_partial()) return std::nullopt;
+  if (any_partial()) return std::nullopt; // `peer` itself too, if it is one
   for (std::uint64_t c = p.lane_next; c < p.lane_end; ++c) {
     if (state_[c] == chunk_state::free) {
       p.ahead = c;

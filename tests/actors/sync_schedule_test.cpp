@@ -18,6 +18,27 @@ void complete(sync_schedule& s, const std::string& peer, std::uint64_t c, std::c
   s.written(c);
 }
 
+/// The order in which a job of `chunks` chunks asks a seed for them while a
+/// peer that holds nothing yet is its partial provider: rarest first with
+/// the job's tie order `salt` and, when `classes` > 1, its class `rank`.
+std::vector<std::uint64_t> seed_picks(std::uint64_t chunks, std::uint64_t salt, std::uint64_t rank = 0,
+                                      std::uint64_t classes = 0) {
+  sync_schedule s(chunks, {});
+  s.shuffle(salt);
+  s.set_class(rank, classes);
+  s.add_peer("seed");
+  s.add_peer("peer");
+  s.set_have("peer", std::vector<bool>(chunks, false));
+  std::vector<std::uint64_t> got;
+  const auto now = clock_type::now();
+  while (auto c = s.next("seed", now)) {
+    got.push_back(*c);
+    complete(s, "seed", *c);
+  }
+  BOOST_TEST(s.all_written());
+  return got;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(one_provider_fetches_every_chunk_in_index_order) {
@@ -257,24 +278,9 @@ BOOST_AUTO_TEST_CASE(equally_rare_chunks_come_in_an_order_of_each_jobs_own) {
   // Two nodes syncing from the same seed and one peer that holds nothing
   // yet: every chunk is equally rare, and each node's seed session should
   // ask for different chunks, not walk them from 0 in step.
-  auto order = [](std::uint64_t seed) {
-    sync_schedule s(64, {});
-    s.shuffle(seed);
-    s.add_peer("seed");
-    s.add_peer("peer");
-    s.set_have("peer", std::vector<bool>(64, false));
-    std::vector<std::uint64_t> got;
-    const auto now = clock_type::now();
-    while (auto c = s.next("seed", now)) {
-      got.push_back(*c);
-      complete(s, "seed", *c);
-    }
-    BOOST_TEST(s.all_written());
-    return got;
-  };
-  const auto a = order(1), b = order(2);
+  const auto a = seed_picks(64, 1), b = seed_picks(64, 2);
   BOOST_TEST(a.size() == 64u);
-  BOOST_TEST((a == order(1))); // the same job, the same order
+  BOOST_TEST((a == seed_picks(64, 1))); // the same job, the same order
   BOOST_TEST((std::vector<std::uint64_t>(a.begin(), a.begin() + 8) !=
               std::vector<std::uint64_t>(b.begin(), b.begin() + 8)));
   std::vector<std::uint64_t> in_index_order(64);
@@ -344,23 +350,8 @@ BOOST_AUTO_TEST_CASE(nodes_of_different_ranks_ask_a_common_seed_for_different_ch
   // them holding anything yet. The 12 chunks fall into 3 classes, [0, 4),
   // [4, 8) and [8, 12); each node takes its own class from the seed first,
   // then the next one.
-  auto seed_order = [](std::uint64_t rank, std::uint64_t salt) {
-    sync_schedule s(12, {});
-    s.shuffle(salt);
-    s.set_class(rank, 3);
-    s.add_peer("seed");
-    s.add_peer("other");
-    s.set_have("other", std::vector<bool>(12, false));
-    std::vector<std::uint64_t> got;
-    const auto now = clock_type::now();
-    while (auto c = s.next("seed", now)) {
-      got.push_back(*c);
-      complete(s, "seed", *c);
-    }
-    return got;
-  };
   for (std::uint64_t rank = 0; rank < 3; ++rank) {
-    const auto got = seed_order(rank, 11 + rank);
+    const auto got = seed_picks(12, 11 + rank, rank, 3);
     BOOST_REQUIRE(got.size() == 12u);
     for (std::size_t i = 0; i < got.size(); ++i)
       BOOST_TEST(got[i] / 4 == (rank + i / 4) % 3, "rank " << rank << ", pick " << i << ": chunk " << got[i]);
